@@ -1,0 +1,201 @@
+"""Reasoning formats: how a completion lays out its reasoning and its answer.
+
+A format is data, not code paths: the system prompt that asks for it, its
+markers, `render` (a completion that satisfies it exactly) and `extract` (the
+answer a grader should read). Rewards, SFT priming, chat templates and the
+evaluator all take a format, so "correct" means the same thing everywhere.
+
+Extraction rule (documented because model text is messy): the answer is the
+*last complete* answer section, i.e. the last `answer_start ... answer_end`
+pair with no further `answer_start` inside it; for `boxed`, the last
+`\\boxed{...}` whose braces balance. Nothing found -> None. Whitespace around
+the answer is stripped.
+
+The opening reasoning marker is optional in `exact_match`: Unsloth's recipe
+puts it in the chat template's generation prompt, so the model never writes
+it and completions start inside the reasoning.
+
+>>> fmt = FORMATS["unsloth"]
+>>> text = fmt.render("2 + 2 = 4", "4")
+>>> fmt.extract(text), fmt.exact_match(text)
+('4', True)
+>>> FORMATS["boxed"].extract(r"so \\boxed{\\frac{1}{2}} or \\boxed{3}")
+'3'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["FORMATS", "ReasoningFormat", "get_format", "last_boxed"]
+
+# Model text can be megabytes; regexes below are linear-time (no nested
+# quantifiers), and extraction scans with str.rfind, so a pathological
+# completion cannot stall a reward.
+
+
+def last_boxed(text: str) -> str | None:
+    r"""Content of the last ``\boxed{...}`` in ``text`` whose braces balance.
+
+    >>> last_boxed(r"\boxed{1} then \boxed{\frac{a}{b}}")
+    '\\frac{a}{b}'
+    >>> last_boxed(r"\boxed{unclosed") is None
+    True
+    """
+    pos = len(text)
+    while True:
+        start = text.rfind("\\boxed{", 0, pos)
+        if start < 0:
+            return None
+        depth, i = 1, start + len("\\boxed{")
+        while i < len(text) and depth:
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+            i += 1
+        if depth == 0:
+            return text[start + len("\\boxed{") : i - 1].strip()
+        pos = start  # unbalanced: try an earlier one
+
+
+@dataclass(frozen=True)
+class ReasoningFormat:
+    """One reasoning layout. Marker formats set all four markers; `boxed` none.
+
+    `answer_hint` is what the system prompt shows as the answer slot.
+    """
+
+    name: str
+    system_prompt: str
+    reasoning_start: str = ""
+    reasoning_end: str = ""
+    answer_start: str = ""
+    answer_end: str = ""
+    separator: str = ""  # between reasoning_end and answer_start in render()
+    _exact: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.has_markers:
+            rs, re_, as_, ae = (re.escape(m) for m in self.markers)
+            pattern = rf"\A\s*(?:{rs})?(?:(?!{rs}).)+?{re_}\s*{as_}((?:(?!{as_}|{ae}).)+?){ae}\s*\Z"
+        else:
+            pattern = r"\A.*\\boxed\{.+\}\$?\s*\.?\s*\Z"
+        object.__setattr__(self, "_exact", re.compile(pattern, re.DOTALL))
+
+    @property
+    def has_markers(self) -> bool:
+        return bool(self.answer_start)
+
+    @property
+    def markers(self) -> tuple[str, str, str, str]:
+        return (self.reasoning_start, self.reasoning_end, self.answer_start, self.answer_end)
+
+    @property
+    def generation_prefix(self) -> str:
+        """What a base-model chat template appends after the prompt (opens the reasoning)."""
+        return self.reasoning_start
+
+    def render(self, reasoning: str, answer: str) -> str:
+        """A completion that satisfies this format exactly (used for SFT priming and tests)."""
+        if not self.has_markers:
+            return f"{reasoning.strip()}\nThe answer is \\boxed{{{answer}}}."
+        return (
+            f"{self.reasoning_start}{reasoning.strip()}{self.reasoning_end}"
+            f"{self.separator}{self.answer_start}{answer}{self.answer_end}"
+        )
+
+    def extract(self, text: str | None) -> str | None:
+        """The answer a grader reads, by the module's extraction rule; None if absent."""
+        if not isinstance(text, str) or not text:
+            return None
+        if not self.has_markers:
+            return last_boxed(text) or None
+        # Bare tags: a model that writes <answer>42</answer> on one line still
+        # gets graded; exact_match is where the newlines of `xml` are enforced.
+        open_tag, close_tag = self.answer_start.strip(), self.answer_end.strip()
+        end = text.rfind(close_tag)
+        while end >= 0:
+            start = text.rfind(open_tag, 0, end)
+            if start >= 0:
+                answer = text[start + len(open_tag) : end].strip()
+                if answer:
+                    return answer
+            end = text.rfind(close_tag, 0, end)
+        return None
+
+    def exact_match(self, text: str | None) -> bool:
+        """The whole completion is exactly reasoning-then-one-answer, nothing after."""
+        if not isinstance(text, str):
+            return False
+        if not self.has_markers:
+            return bool(self._exact.match(text)) and last_boxed(text) is not None
+        if any(text.count(m.strip()) > 1 for m in self.markers if m):
+            return False
+        return bool(self._exact.match(text))
+
+
+def _prompt(layout: str) -> str:
+    return (
+        "You are given a problem. Think about the problem and provide your working out. "
+        f"{layout}"
+    )
+
+
+FORMATS: dict[str, ReasoningFormat] = {
+    f.name: f
+    for f in (
+        ReasoningFormat(
+            name="unsloth",
+            system_prompt=_prompt(
+                "Place it between <start_working_out> and <end_working_out>. "
+                "Then, provide your solution between <SOLUTION></SOLUTION>"
+            ),
+            reasoning_start="<start_working_out>",
+            reasoning_end="<end_working_out>",
+            answer_start="<SOLUTION>",
+            answer_end="</SOLUTION>",
+        ),
+        ReasoningFormat(
+            name="xml",
+            system_prompt=(
+                "Respond in the following format:\n<reasoning>\n...\n</reasoning>\n"
+                "<answer>\n...\n</answer>"
+            ),
+            reasoning_start="<reasoning>\n",
+            reasoning_end="\n</reasoning>",
+            answer_start="<answer>\n",
+            answer_end="\n</answer>",
+            separator="\n",
+        ),
+        ReasoningFormat(
+            name="r1",
+            system_prompt=_prompt(
+                "Place it between <think> and </think>. "
+                "Then, provide your final answer between <answer> and </answer>."
+            ),
+            reasoning_start="<think>",
+            reasoning_end="</think>",
+            answer_start="<answer>",
+            answer_end="</answer>",
+            separator="\n",
+        ),
+        ReasoningFormat(
+            name="boxed",
+            system_prompt=(
+                "Please reason step by step, and put your final answer within \\boxed{}."
+            ),
+        ),
+    )
+}
+
+
+def get_format(name: str) -> ReasoningFormat:
+    """Format by name, or ValueError naming the known ones (callers turn it into exit 2)."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ValueError(
+            f"format: unknown format {name!r}; expected one of {', '.join(sorted(FORMATS))}"
+        ) from None
