@@ -28,11 +28,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["FORMATS", "ReasoningFormat", "get_format", "last_boxed"]
+__all__ = ["FORMATS", "ReasoningFormat", "get_format", "last_boxed", "last_boxed_span"]
 
 # Model text can be megabytes; regexes below are linear-time (no nested
 # quantifiers), and extraction scans with str.rfind, so a pathological
 # completion cannot stall a reward.
+_BRACE = re.compile(r"[{}]")
+
+
+def last_boxed_span(text: str) -> tuple[int, int] | None:
+    r"""``(start, end)`` of the content of the last balanced ``\boxed{...}``; ``text[end]`` is its ``}``.
+
+    Linear time: a ``\boxed{`` that reaches an already-known unbalanced one
+    without closing is unbalanced too (it contains it), so no character is
+    scanned twice, however many unclosed ``\boxed{`` a completion repeats.
+
+    >>> text = r"\boxed{1} then \boxed{2"
+    >>> start, end = last_boxed_span(text)
+    >>> text[start:end]
+    '1'
+    """
+    limit = len(text)  # everything from here on belongs to an unbalanced box
+    pos = len(text)
+    while True:
+        start = text.rfind("\\boxed{", 0, pos)
+        if start < 0:
+            return None
+        depth = 1
+        for brace in _BRACE.finditer(text, start + len("\\boxed{"), limit):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                return start + len("\\boxed{"), brace.start()
+        limit = pos = start  # unbalanced: try an earlier one
 
 
 def last_boxed(text: str) -> str | None:
@@ -43,29 +70,13 @@ def last_boxed(text: str) -> str | None:
     >>> last_boxed(r"\boxed{unclosed") is None
     True
     """
-    pos = len(text)
-    while True:
-        start = text.rfind("\\boxed{", 0, pos)
-        if start < 0:
-            return None
-        depth, i = 1, start + len("\\boxed{")
-        while i < len(text) and depth:
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-            i += 1
-        if depth == 0:
-            return text[start + len("\\boxed{") : i - 1].strip()
-        pos = start  # unbalanced: try an earlier one
+    span = last_boxed_span(text)
+    return None if span is None else text[span[0] : span[1]].strip()
 
 
 @dataclass(frozen=True)
 class ReasoningFormat:
-    """One reasoning layout. Marker formats set all four markers; `boxed` none.
-
-    `answer_hint` is what the system prompt shows as the answer slot.
-    """
+    """One reasoning layout. Marker formats set all four markers; `boxed` none."""
 
     name: str
     system_prompt: str
@@ -77,11 +88,12 @@ class ReasoningFormat:
     _exact: re.Pattern = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        pattern = r"\A\Z"  # boxed: exact_match checks the last box by hand (see there)
         if self.has_markers:
+            # Matched against the stripped text: a leading `\s*` here would be
+            # retried at every split of a long whitespace run (quadratic).
             rs, re_, as_, ae = (re.escape(m) for m in self.markers)
-            pattern = rf"\A\s*(?:{rs})?(?:(?!{rs}).)+?{re_}\s*{as_}((?:(?!{as_}|{ae}).)+?){ae}\s*\Z"
-        else:
-            pattern = r"\A.*\\boxed\{.+\}\$?\s*\.?\s*\Z"
+            pattern = rf"\A(?:{rs})?(?:(?!{rs}).)+?{re_}\s*{as_}((?:(?!{as_}|{ae}).)+?){ae}\Z"
         object.__setattr__(self, "_exact", re.compile(pattern, re.DOTALL))
 
     @property
@@ -114,23 +126,40 @@ class ReasoningFormat:
             return last_boxed(text) or None
         # Bare tags: a model that writes <answer>42</answer> on one line still
         # gets graded; exact_match is where the newlines of `xml` are enforced.
+        # Walk the opening tags from the last one back; each pairs with the
+        # first closing tag after it, searched only up to the next opening tag
+        # (a section may not contain another), so every character is read once.
         open_tag, close_tag = self.answer_start.strip(), self.answer_end.strip()
-        end = text.rfind(close_tag)
-        while end >= 0:
-            start = text.rfind(open_tag, 0, end)
-            if start >= 0:
-                answer = text[start + len(open_tag) : end].strip()
+        next_open = len(text)
+        start = text.rfind(open_tag)
+        while start >= 0:
+            body = start + len(open_tag)
+            end = text.find(close_tag, body, next_open)
+            if end >= 0:
+                answer = text[body:end].strip()
                 if answer:
                     return answer
-            end = text.rfind(close_tag, 0, end)
+            next_open = start
+            start = text.rfind(open_tag, 0, start)
         return None
 
     def exact_match(self, text: str | None) -> bool:
-        """The whole completion is exactly reasoning-then-one-answer, nothing after."""
+        """The whole completion is exactly reasoning-then-one-answer, nothing after.
+
+        Marker formats: optional opening marker, non-empty reasoning, closing
+        marker, whitespace, one non-empty answer section, then only whitespace;
+        no marker twice. `boxed`: text, then the last balanced ``\\boxed{...}``
+        (non-empty), then at most a closing ``$``, a full stop and whitespace.
+        """
         if not isinstance(text, str):
             return False
+        text = text.strip()
         if not self.has_markers:
-            return bool(self._exact.match(text)) and last_boxed(text) is not None
+            span = last_boxed_span(text)
+            if span is None or not text[span[0] : span[1]].strip():
+                return False
+            tail = text[span[1] + 1 :].strip()
+            return tail in ("", ".", "$", "$.")
         if any(text.count(m.strip()) > 1 for m in self.markers if m):
             return False
         return bool(self._exact.match(text))

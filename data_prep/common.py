@@ -1,0 +1,105 @@
+"""What every source shares: the one error type, and tables of raw rows from the Hub or a file.
+
+A source (gsm8k, openr1_math, ...) reads a `Table` -- column names plus a way to fetch
+rows -- whether it came from the Hugging Face Hub or from a local file, so column
+checks and row errors read the same for both. Errors are `DataError`s whose message is
+one line starting with the field the user should fix (`data_file: ...`, `split: ...`);
+the recipes print it and exit 2.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from datasets import load_dataset
+
+__all__ = ["DataError", "Table", "hub_table", "one_line", "text_value"]
+
+
+class DataError(ValueError):
+    """Bad input to a dataset builder. The message is one line and starts with the field name."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """Collapse whitespace (newlines included) and cut to `limit` characters.
+
+    >>> one_line("a\\n  b\\tc")
+    'a b c'
+    """
+    flat = re.sub(r"\s+", " ", str(text)).strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+@dataclass
+class Table:
+    """Raw rows of one split of one source.
+
+    `field` is the option to blame in errors ("data_file" for a local file, "dataset"
+    for the Hub); `origin` names the file or Hub repo. `fetch(columns)` returns
+    `(row_number, record)` pairs holding (at least) those columns; row numbers are
+    1-based positions in the file, so "row 3" is the third record a user sees.
+    """
+
+    field: str
+    origin: str
+    columns: list[str]
+    fetch: Callable[[Sequence[str]], list[tuple[int, dict]]]
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def require(self, column: str) -> str:
+        if column not in self.columns:
+            found = ", ".join(self.columns) or "none"
+            raise DataError(f"{self.field}: missing column {column!r} in {self.origin} (found: {found})")
+        return column
+
+    def first_of(self, candidates: Sequence[str]) -> str:
+        """The first of `candidates` this table has, else a DataError naming all of them."""
+        for column in candidates:
+            if column in self.columns:
+                return column
+        found = ", ".join(self.columns) or "none"
+        wanted = " or ".join(repr(c) for c in candidates)
+        raise DataError(f"{self.field}: missing column {wanted} in {self.origin} (found: {found})")
+
+    def row_error(self, row: int, problem: str) -> DataError:
+        where = "" if self.field == "data_file" else f"{self.origin} "
+        return DataError(f"{self.field}: {where}row {row} {problem}")
+
+
+def hub_table(repo: str, config: str | None, split: str) -> Table:
+    """One split of a Hub dataset as a Table; any failure to load becomes one DataError line.
+
+    Hub loading fails for many reasons (no network, a renamed repo, a missing token);
+    all of them leave the user with the same fix, a local copy, so all are wrapped.
+    """
+    label = f"{repo} ({config})" if config else repo
+    try:
+        ds = load_dataset(repo, config, split=split)
+    except Exception as exc:  # any Hub failure has the same remedy
+        raise DataError(
+            f"dataset: could not load {label} split {split!r} from the Hugging Face Hub "
+            f"({type(exc).__name__}: {one_line(exc, 160)}); "
+            "check your network or pass --data_file with a local jsonl/parquet copy"
+        ) from exc
+
+    def fetch(columns: Sequence[str]) -> list[tuple[int, dict]]:
+        keep = [c for c in columns if c in ds.column_names]
+        return list(enumerate(ds.select_columns(keep).to_list(), start=1))
+
+    return Table(field="dataset", origin=label, columns=list(ds.column_names), fetch=fetch)
+
+
+def text_value(value: object) -> str:
+    """A cell as stripped text: None -> "", numbers -> their str, strings stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()

@@ -1,0 +1,112 @@
+"""Local data files (`--data_file`): JSON lines, a JSON list of objects, or parquet.
+
+Any builder can read its source from a file instead of the Hub; the builder decides
+which columns it needs (and the `question_column` / `answer_column` /
+`reasoning_column` options rename them). One file is one split, unless the file has
+a `split` column: then `split` keeps the rows whose `split` equals it.
+
+JSON is parsed with the standard library so a broken line is reported by its line
+number; parquet is read with pyarrow (a `datasets` dependency), only the needed columns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from data_prep.common import DataError, Table, one_line
+
+__all__ = ["SUFFIXES", "local_table"]
+
+SUFFIXES = (".jsonl", ".json", ".parquet")
+SPLIT_COLUMN = "split"
+
+
+def local_table(path: str, split: str) -> Table:
+    """The rows of `path` (for `split`, if the file has a `split` column) as a Table."""
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise DataError(f"data_file: {path} not found")
+    if file.is_dir():
+        raise DataError(f"data_file: {path} is a directory; expected a {', '.join(SUFFIXES)} file")
+    suffix = file.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DataError(
+            f"data_file: {path} has unsupported type {suffix or '(none)'!r}; expected {', '.join(SUFFIXES)}"
+        )
+
+    if suffix == ".parquet":
+        columns, fetch_all = _parquet(file)
+    else:
+        records = _json_records(file)
+        columns = list(dict.fromkeys(key for record in records for key in record))
+
+        def fetch_all(wanted: Sequence[str]) -> list[dict]:
+            return records
+
+    if not columns:
+        raise DataError(f"data_file: {path} has no rows")
+
+    def fetch(wanted: Sequence[str]) -> list[tuple[int, dict]]:
+        need = list(dict.fromkeys([*wanted, SPLIT_COLUMN]))
+        rows = list(enumerate(fetch_all([c for c in need if c in columns]), start=1))
+        if not rows:
+            raise DataError(f"data_file: {path} has no rows")
+        if SPLIT_COLUMN not in columns:
+            return rows
+        kept = [(n, r) for n, r in rows if str(r.get(SPLIT_COLUMN)) == split]
+        if not kept:
+            found = ", ".join(sorted({str(r.get(SPLIT_COLUMN)) for _, r in rows}))
+            raise DataError(f"split: no rows with split {split!r} in {path} (found: {found})")
+        return kept
+
+    return Table(field="data_file", origin=str(path), columns=columns, fetch=fetch)
+
+
+def _json_records(file: Path) -> list[dict]:
+    text = file.read_text(encoding="utf-8")
+    if not text.strip():
+        raise DataError(f"data_file: {file} has no rows")
+    if file.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            data = None  # maybe JSON lines saved as .json
+        if isinstance(data, list):
+            for i, record in enumerate(data, start=1):
+                if not isinstance(record, dict):
+                    raise DataError(f"data_file: item {i} of {file} is not a JSON object")
+            return data
+        if data is not None:
+            raise DataError(
+                f"data_file: {file} holds a JSON {type(data).__name__}; expected a list of objects"
+            )
+    records = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"data_file: line {line_no} of {file} is not valid JSON ({one_line(exc.msg)})"
+            ) from None
+        if not isinstance(record, dict):
+            raise DataError(f"data_file: line {line_no} of {file} is not a JSON object")
+        records.append(record)
+    return records
+
+
+def _parquet(file: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        columns = list(pq.read_schema(file).names)
+    except Exception as exc:  # pyarrow raises several types for a non-parquet file
+        raise DataError(f"data_file: {file} is not a readable parquet file ({one_line(exc, 160)})") from None
+
+    def fetch_all(wanted: Sequence[str]) -> list[dict]:
+        return pq.read_table(file, columns=list(wanted)).to_pylist()
+
+    return columns, fetch_all

@@ -1,0 +1,304 @@
+"""Compare evaluation runs of the same examples: base -> (primed ->) tuned.
+
+    python -m recipes.compare runs/demo/eval/base runs/demo/eval/primed runs/demo/eval/tuned \\
+        --out runs/demo/report --train-log runs/demo/metrics.jsonl
+
+Each EVAL_DIR is what ``python -m recipes.evaluate`` wrote: ``predictions.jsonl``
+(one scored row per example) and ``summary.json``. Stages are given in order;
+every consecutive pair is compared, and first vs last when there are more
+than two. Rows are paired by ``id``, and runs that hold different ids or a
+different gold answer for an id are refused rather than compared: a paired
+test on unpaired data would be a made-up number.
+
+Writes into ``--out`` (each file atomically): ``report.html`` (self-contained,
+the one to open), ``report.md``, ``comparison.json`` (every number in the
+report), ``accuracy.png`` and, with ``--train-log``, ``rewards.png``.
+Bad input gives one ``error:`` line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recipes import charts, report
+from recipes.io_utils import atomic_write_bytes, atomic_write_text, read_json, read_jsonl
+from recipes.stats import paired_outcomes, wilson_interval
+
+EXIT_BAD_INPUT = 2
+FIELDS = ("id", "question", "gold", "completion", "extracted", "correct", "format_ok", "n_tokens")
+SHARED_SETTINGS = ("dataset", "split", "format", "max_new_tokens")  # a difference here deserves a note
+
+
+class CompareError(ValueError):
+    """Bad input (a missing file, unpaired runs); the message is one line naming the dir and the problem."""
+
+
+@dataclass
+class EvalRun:
+    """One evaluation dir: its summary and its prediction rows (file order), indexed by id."""
+
+    path: Path
+    label: str
+    summary: dict[str, Any]
+    rows: list[dict[str, Any]]
+    by_id: dict[Any, dict[str, Any]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- loading and checks
+
+def _read_json(path: Path) -> Any:
+    try:
+        return read_json(path)
+    except ValueError as err:
+        raise CompareError(str(err)) from None
+
+
+def _check_row(path: Path, no: int, row: Any) -> None:
+    if not isinstance(row, dict):
+        raise CompareError(f"{path}: row {no} is not a JSON object")
+    missing = [f for f in FIELDS if f not in row]
+    if missing:
+        raise CompareError(f"{path}: row {no} misses field(s) {', '.join(missing)}")
+    for name in ("correct", "format_ok"):
+        if not isinstance(row[name], bool):
+            raise CompareError(f"{path}: row {no}: {name} must be true or false, got {row[name]!r}")
+    if isinstance(row["n_tokens"], bool) or not isinstance(row["n_tokens"], int | float):
+        raise CompareError(f"{path}: row {no}: n_tokens must be a number, got {row['n_tokens']!r}")
+    if not isinstance(row["id"], int | str) or isinstance(row["id"], bool):
+        raise CompareError(f"{path}: row {no}: id must be an integer or string, got {row['id']!r}")
+
+
+def load_eval_dir(path: str | Path) -> EvalRun:
+    """Read and validate one evaluation dir; raises `CompareError` with a one-line reason."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CompareError(f"{path}: not a directory (expected the --out dir of python -m recipes.evaluate)")
+    for name in ("predictions.jsonl", "summary.json"):
+        if not (path / name).is_file():
+            raise CompareError(f"{path}: missing {name} (expected the --out dir of python -m recipes.evaluate)")
+    summary = _read_json(path / "summary.json")
+    if not isinstance(summary, dict):
+        raise CompareError(f"{path / 'summary.json'}: expected a JSON object")
+    preds = path / "predictions.jsonl"
+    try:
+        rows = read_jsonl(preds, tolerate_truncated_tail=False)  # evaluate writes atomically: a cut line is damage
+    except ValueError as err:
+        raise CompareError(str(err)) from None
+    if not rows:
+        raise CompareError(f"{preds}: no rows")
+    by_id: dict[Any, dict[str, Any]] = {}
+    for no, row in enumerate(rows, 1):
+        _check_row(preds, no, row)
+        if row["id"] in by_id:
+            raise CompareError(f"{preds}: row {no}: duplicate id {row['id']!r}")
+        by_id[row["id"]] = row
+    label = str(summary.get("label") or path.name)
+    return EvalRun(path=path, label=label, summary=summary, rows=rows, by_id=by_id)
+
+
+def _sample(ids: set[Any], k: int = 3) -> str:
+    shown = sorted(ids, key=lambda i: (isinstance(i, str), i))[:k]
+    return ", ".join(map(repr, shown)) + (", ..." if len(ids) > k else "")
+
+
+def _short(text: Any, limit: int = 40) -> str:
+    s = repr(text)
+    return s if len(s) <= limit else s[: limit - 4] + "...'"
+
+
+def check_paired(runs: list[EvalRun]) -> None:
+    """Refuse runs that are not on the same examples: same id set, same gold per id, as the first run."""
+    ref = runs[0]
+    for run in runs[1:]:
+        extra, lacking = set(run.by_id) - set(ref.by_id), set(ref.by_id) - set(run.by_id)
+        if extra or lacking:
+            parts = []
+            if extra:
+                parts.append(f"{len(extra)} id(s) not in {ref.path} ({_sample(extra)})")
+            if lacking:
+                parts.append(f"{len(lacking)} id(s) of {ref.path} missing ({_sample(lacking)})")
+            raise CompareError(f"{run.path}: different examples than {ref.path}: {'; '.join(parts)}")
+        differ = [i for i in ref.by_id if str(ref.by_id[i]["gold"]) != str(run.by_id[i]["gold"])]
+        if differ:
+            i = differ[0]
+            more = f" (and {len(differ) - 1} more id(s))" if len(differ) > 1 else ""
+            raise CompareError(f"{run.path}: gold for id {i!r} is {_short(run.by_id[i]['gold'])} but "
+                               f"{_short(ref.by_id[i]['gold'])} in {ref.path}{more}")
+
+
+def _unique_labels(runs: list[EvalRun]) -> None:
+    """Two stages both called "tuned" would make an unreadable report: add the dir name, then a number."""
+    seen: set[str] = set()
+    for i, run in enumerate(runs):
+        if run.label in seen:
+            run.label = f"{run.label} ({run.path.name})"
+        if run.label in seen:
+            run.label = f"{run.label} #{i + 1}"
+        seen.add(run.label)
+
+
+# ---------------------------------------------------------------- numbers
+
+def stage_stats(run: EvalRun) -> dict[str, Any]:
+    """Accuracy and format rate (with Wilson 95% intervals) recomputed from the prediction rows."""
+    n = len(run.rows)
+    correct = sum(r["correct"] for r in run.rows)
+    format_ok = sum(r["format_ok"] for r in run.rows)
+    s = run.summary
+    return {
+        "label": run.label, "dir": str(run.path), "n": n,
+        "correct": correct, "accuracy": correct / n, "accuracy_ci": list(wilson_interval(correct, n)),
+        "format_ok": format_ok, "format_rate": format_ok / n, "format_ci": list(wilson_interval(format_ok, n)),
+        "mean_tokens": sum(r["n_tokens"] for r in run.rows) / n,
+        **{k: s.get(k) for k in ("model", "adapter", "dataset", "split", "format", "seed")},
+    }
+
+
+def _side(row: dict[str, Any]) -> dict[str, Any]:
+    return {"extracted": row["extracted"], "completion": row["completion"], "correct": row["correct"]}
+
+
+def transition_stats(a: EvalRun, b: EvalRun, kind: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """McNemar numbers for a -> b, and the changed examples side by side (fixed first)."""
+    counts = paired_outcomes(a.rows, b.rows)
+    acc_a, acc_b = sum(r["correct"] for r in a.rows) / counts.n, sum(r["correct"] for r in b.rows) / counts.n
+    p = counts.p_value
+    numbers = {
+        "before": a.label, "after": b.label, "kind": kind, "n": counts.n,
+        "before_accuracy": acc_a, "after_accuracy": acc_b, "delta": acc_b - acc_a,
+        "both_right": counts.both_right, "both_wrong": counts.both_wrong,
+        "fixed": counts.fixed, "broken": counts.broken,
+        "b": counts.broken, "c": counts.fixed, "p": p, "significant": p < report.ALPHA,
+        "fixed_ids": list(counts.fixed_ids), "broken_ids": list(counts.broken_ids),
+    }
+    examples = [
+        {"id": i, "change": change, "question": a.by_id[i]["question"], "gold": a.by_id[i]["gold"],
+         "before": _side(a.by_id[i]), "after": _side(b.by_id[i])}
+        for change, ids in (("fixed", counts.fixed_ids), ("broken", counts.broken_ids)) for i in ids
+    ]
+    return numbers, examples
+
+
+def train_log_stats(path: Path, log: list[Any]) -> dict[str, Any]:
+    """How many GRPO steps were logged and how the mean reward moved (mean of the first vs last 10%)."""
+    rows = charts.reward_rows(log)
+    rewards = [v for v in (charts.finite(r.get("reward")) for r in rows) if v is not None]
+    window = max(1, len(rewards) // 10)
+    return {
+        "path": str(path), "lines": len(log), "reward_points": len(rows),
+        "reward_keys": [charts.reward_name(k) for k in charts.reward_keys(rows)],
+        "window": window,
+        "reward_start": sum(rewards[:window]) / window if rewards else None,
+        "reward_end": sum(rewards[-window:]) / window if rewards else None,
+    }
+
+
+def _notes(runs: list[EvalRun], stages: list[dict[str, Any]]) -> list[str]:
+    notes = []
+    for key in SHARED_SETTINGS:
+        values = [r.summary.get(key) for r in runs]
+        if len({json.dumps(v) for v in values}) > 1:
+            notes.append(f"Stages differ in {key}: " + ", ".join(f"{r.label}={v}" for r, v in zip(runs, values, strict=True)))
+    for run, stage in zip(runs, stages, strict=True):
+        claimed = run.summary.get("accuracy")
+        if isinstance(claimed, int | float) and abs(claimed - stage["accuracy"]) > 1e-9:
+            notes.append(f"{run.label}: summary.json says accuracy {claimed:.4f} but predictions.jsonl gives "
+                         f"{stage['accuracy']:.4f}; this report uses predictions.jsonl.")
+    return notes
+
+
+def _load_train_log(path: Path) -> tuple[list[Any], bool]:
+    """Rows of a metrics.jsonl, and whether a truncated last line was dropped."""
+    if not path.is_file():
+        raise CompareError(f"{path}: training log not found")
+    try:
+        return read_jsonl(path, tolerate_truncated_tail=False), False
+    except ValueError:
+        pass
+    try:
+        return read_jsonl(path), True
+    except ValueError as err:
+        raise CompareError(str(err)) from None
+
+
+def _default_title(stages: list[dict[str, Any]]) -> str:
+    first = stages[0]
+    what = " → ".join(s["label"] for s in stages)
+    on = f" on {first['dataset']}" + (f" ({first['split']})" if first.get("split") else "") if first.get("dataset") else ""
+    model = f"{first['model']}: " if first.get("model") else ""
+    return f"{model}{what}{on}"
+
+
+def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path | None = None,
+            title: str | None = None) -> dict[str, Any]:
+    """Compare the runs and write the report files into ``out``; returns comparison.json's content."""
+    if len(eval_dirs) < 2:
+        raise CompareError("eval dirs: need at least two (in stage order, e.g. base tuned)")
+    runs = [load_eval_dir(d) for d in eval_dirs]
+    check_paired(runs)
+    _unique_labels(runs)
+    stages = [stage_stats(r) for r in runs]
+    pairs = [(runs[i], runs[i + 1], "step") for i in range(len(runs) - 1)]
+    if len(runs) > 2:
+        pairs.append((runs[0], runs[-1], "overall"))
+    transitions, examples = zip(*(transition_stats(a, b, kind) for a, b, kind in pairs), strict=True)
+    comparison: dict[str, Any] = {
+        "title": title or _default_title(stages), "stages": stages, "transitions": list(transitions),
+        "train_log": None, "notes": _notes(runs, stages),
+    }
+
+    images = {"accuracy.png": charts.accuracy_chart(stages)}
+    if train_log is not None:
+        log, truncated = _load_train_log(Path(train_log))
+        comparison["train_log"] = train_log_stats(Path(train_log), log)
+        if truncated:
+            comparison["notes"].append(f"{train_log}: the last line was cut short (killed run?) and was skipped.")
+        rewards_png = charts.reward_chart(log)
+        if rewards_png is None:
+            comparison["notes"].append(f"{train_log}: no line with rewards, so no reward chart.")
+        else:
+            images["rewards.png"] = rewards_png
+
+    out = Path(out)  # everything is checked and computed: only now touch the output dir
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CompareError(f"{out}: cannot create the output dir ({err.strerror})") from None
+    for name, png in images.items():
+        atomic_write_bytes(out / name, png)
+    atomic_write_text(out / "comparison.json", json.dumps(comparison, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(out / "report.md", report.render_markdown(comparison, examples, list(images)))
+    captions = {"accuracy.png": "accuracy and format rate by stage", "rewards.png": "rewards over training"}
+    atomic_write_text(out / "report.html",
+                      report.render_html(comparison, examples, {captions[k]: v for k, v in images.items()}))
+    return comparison
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m recipes.compare", description=__doc__.split("\n\n")[0])
+    p.add_argument("eval_dirs", nargs="+", metavar="EVAL_DIR", help="evaluation dirs in stage order (two or more)")
+    p.add_argument("--out", required=True, help="report dir (created if needed)")
+    p.add_argument("--train-log", help="metrics.jsonl of the training run (TRL log_history), for reward curves")
+    p.add_argument("--title", help="report title (default: model, stages and dataset)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        comparison = compare(args.eval_dirs, args.out, args.train_log, args.title)
+    except (CompareError, FileNotFoundError) as err:  # our own input errors; bugs still raise
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(report.headline(comparison))
+    print(f"report: {Path(args.out) / 'report.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""Typed recipe config: one YAML per run plus `--key value` overrides, validated up front.
+
+A run is described by two dataclasses: TRL's own ``GRPOConfig`` (learning_rate,
+max_steps, num_generations, max_completion_length, ...: TRL's names, TRL's
+defaults) and :class:`RecipeArguments` below (model, LoRA, format, data,
+rewards, evaluation, SFT priming). A YAML file may set any field of either;
+``--key value`` on the command line overrides it.
+
+Why not ``TrlParser`` directly: it reports bad input through argparse
+(usage text, then the error) and lets a wrong-typed YAML value through to a
+deep traceback. Recipes promise one line naming the field and exit code 2,
+so we parse with the dataclasses' own type hints here and let TRL's
+``__post_init__`` do its checks, translating its ``ValueError`` into that line.
+
+>>> cfg = load_config("recipes/configs/grpo_smollm2_demo.yaml", ["--max_steps", "3"])
+>>> cfg.grpo.max_steps, cfg.recipe.format
+(3, 'r1')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from recipes.errors import RecipeError
+
+DEFAULT_REWARDS = "format_exact,format_approx,answer,number"
+SECRET_MARKERS = ("token", "api_key", "password", "secret")
+
+
+@dataclass
+class RecipeArguments:
+    """The recipe's own settings; everything else is TRL's ``GRPOConfig``."""
+
+    # --- model and LoRA (recipes.model.PolicySpec) ---
+    model_name: str = field(default="smollm2-135m-instruct", metadata={
+        "help": "Hub id, local path, or packaged alias (smollm2-135m-instruct: ships in a pip package)."})
+    backend: str = field(default="auto", metadata={
+        "help": "unsloth (CUDA, 4-bit + vLLM), transformers (CPU or CUDA), or auto."})
+    load_in_4bit: bool = field(default=True, metadata={
+        "help": "4-bit base weights (fits Qwen3-4B on 16 GB); false = 16-bit LoRA, faster rollouts."})
+    max_seq_length: int = field(default=2048, metadata={"help": "Context length Unsloth/vLLM allocate for."})
+    lora_rank: int = field(default=32, metadata={"help": "LoRA rank r."})
+    lora_alpha: int = field(default=64, metadata={"help": "LoRA alpha (scale = alpha / r)."})
+    lora_dropout: float = field(default=0.0, metadata={"help": "LoRA dropout."})
+    lora_target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        metadata={"help": "Modules that get LoRA adapters (comma list or YAML list)."})
+    gpu_memory_utilization: float = field(default=0.7, metadata={
+        "help": "Share of GPU memory vLLM may take inside Unsloth (fast_inference)."})
+    chat_template: str = field(default="auto", metadata={
+        "help": "model (tokenizer's own), format (reasoning-format template for base models), auto."})
+    # --- data ---
+    format: str = field(default="unsloth", metadata={"help": "Reasoning format: unsloth, xml, r1, boxed."})
+    dataset: str = field(default="arithmetic", metadata={"help": "arithmetic, gsm8k or openr1_math."})
+    data_file: str | None = field(default=None, metadata={"help": "Local jsonl/parquet instead of the hub."})
+    dataset_split: str = field(default="train", metadata={"help": "Training split."})
+    dataset_limit: int | None = field(default=None, metadata={"help": "Use at most this many rows."})
+    dataset_kwargs: dict | None = field(default=None, metadata={
+        "help": "Builder knobs, e.g. {max_operand: 30, operations: '+-'} for arithmetic, {source: dapo}."})
+    # --- rewards (weights: GRPOConfig.reward_weights) ---
+    reward_funcs: list[str] = field(default_factory=lambda: DEFAULT_REWARDS.split(","), metadata={
+        "help": "Reward names from rewards.REGISTRY (comma list or YAML list)."})
+    reward_params: dict | None = field(default=None, metadata={
+        "help": "Per-reward score parameters, e.g. {answer: {correct: 2.0}}."})
+    # --- evaluation before/after ---
+    evaluate: bool = field(default=False, metadata={"help": "Evaluate base and tuned, write the report."})
+    eval_dataset: str | None = field(default=None, metadata={"help": "Defaults to `dataset`."})
+    eval_data_file: str | None = field(default=None, metadata={"help": "Defaults to `data_file`."})
+    eval_split: str = field(default="test", metadata={"help": "Held-out split to evaluate on."})
+    eval_limit: int | None = field(default=200, metadata={"help": "Held-out examples per evaluation."})
+    eval_dataset_kwargs: dict | None = field(default=None, metadata={
+        "help": "Builder knobs for the held-out set (defaults to dataset_kwargs)."})
+    eval_max_new_tokens: int = field(default=512, metadata={"help": "Greedy tokens per evaluation answer."})
+    eval_batch_size: int = field(default=32, metadata={"help": "Prompts per generate() call."})
+    # --- optional SFT format priming before GRPO ---
+    sft_prime: dict | None = field(default=None, metadata={
+        "help": "Short SFT on formatted worked solutions, e.g. {rows: 300, num_train_epochs: 1, learning_rate: 2e-4}."})
+    # --- logging ---
+    wandb_project: str = field(default="grpo-recipes", metadata={"help": "W&B project (report_to: wandb)."})
+
+
+@dataclass
+class RunConfig:
+    recipe: RecipeArguments
+    grpo: Any  # trl.GRPOConfig (imported lazily: trl pulls in torch)
+    source: str
+    explicit: dict[str, Any]  # the keys the user set (YAML + CLI), after type coercion
+
+
+# ---------------------------------------------------------------- type coercion
+
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def _members(hint: Any) -> tuple[Any, ...]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return typing.get_args(hint)
+    return (hint,)
+
+
+def _coerce_one(value: Any, hint: Any) -> Any:
+    """Convert ``value`` to ``hint`` or raise ValueError; strings come from the CLI."""
+    origin = typing.get_origin(hint) or hint
+    if hint is type(None):
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            return None
+    elif hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return int(value)
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            return float(value)
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif origin is list:
+        (item,) = typing.get_args(hint) or (str,)
+        items = [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)):
+            return [_coerce(item, x) for x in items]
+    elif origin is dict:
+        if isinstance(value, str):
+            value = yaml.safe_load(value)
+        if isinstance(value, dict):
+            return value
+    elif isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value.value if isinstance(value, enum.Enum) else value)
+    raise ValueError
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    for member in sorted(_members(hint), key=lambda h: h is str):  # str last: it accepts anything textual
+        try:
+            return _coerce_one(value, member)
+        except (ValueError, TypeError):
+            continue
+    raise ValueError
+
+
+def _describe(hint: Any) -> str:
+    names = []
+    for m in _members(hint):
+        names.append("null" if m is type(None) else getattr(m, "__name__", str(m)))
+    return " or ".join(names)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _field_hints() -> dict[str, tuple[str, Any]]:
+    """field name -> (owner, type hint) for RecipeArguments and GRPOConfig."""
+    from trl import GRPOConfig
+
+    hints: dict[str, tuple[str, Any]] = {}
+    for owner, cls in (("grpo", GRPOConfig), ("recipe", RecipeArguments)):
+        resolved = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.init:
+                hints[f.name] = (owner, resolved[f.name])
+    return hints
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise RecipeError(f"config: {p} not found (expected a YAML file, e.g. recipes/configs/grpo_smollm2_demo.yaml)")
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise RecipeError(f"config: {p} is not valid YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RecipeError(f"config: {p} must be a mapping of key: value, got {type(data).__name__}")
+    return data
+
+
+def parse_overrides(argv: list[str]) -> dict[str, str]:
+    """``--key value`` / ``--key=value`` / bare ``--flag`` (true) pairs; dashes become underscores."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("--") or len(arg) == 2:
+            raise RecipeError(f"arguments: expected --key value, got {arg!r}")
+        key, eq, value = arg[2:].partition("=")
+        if not eq:
+            if i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                value, i = argv[i + 1], i + 1
+            else:
+                value = "true"
+        out[key.replace("-", "_")] = value
+        i += 1
+    return out
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """YAML + CLI overrides -> validated RecipeArguments and GRPOConfig, or RecipeError."""
+    raw = {**read_yaml(path), **parse_overrides(overrides or [])}
+    hints = _field_hints()
+    values: dict[str, dict[str, Any]] = {"recipe": {}, "grpo": {}}
+    for key, value in raw.items():
+        if key not in hints:
+            close = difflib.get_close_matches(key, hints, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise RecipeError(f"{key}: unknown key in {path}{hint}")
+        owner, hint_type = hints[key]
+        try:
+            values[owner][key] = _coerce(hint_type, value)
+        except ValueError:
+            raise RecipeError(f"{key}: expected {_describe(hint_type)}, got {value!r}") from None
+    if "use_cpu" not in values["grpo"] and not _has_cuda():
+        # GPU recipes ask for bf16; without a GPU, transformers refuses that unless use_cpu is set.
+        # Setting it lets dry runs and CPU tests resolve the GPU configs exactly as written.
+        values["grpo"]["use_cpu"] = True
+    run_name = values["grpo"].setdefault("run_name", Path(path).stem)
+    values["grpo"].setdefault("output_dir", str(Path("runs") / run_name))
+    recipe = RecipeArguments(**values["recipe"])
+    _validate_before_trl(recipe, values["grpo"])
+    grpo = _build_grpo_config(values["grpo"])
+    _validate_after_trl(recipe, grpo)
+    return RunConfig(recipe, grpo, str(path), {**values["recipe"], **values["grpo"]})
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _build_grpo_config(values: dict[str, Any]):
+    import warnings
+
+    from trl import GRPOConfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return GRPOConfig(**values)
+        except (ValueError, TypeError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RecipeError(f"config: {first}") from None
+
+
+def _validate_before_trl(recipe: RecipeArguments, grpo: dict[str, Any]) -> None:
+    """Checks whose TRL error would be unclear, or that TRL doesn't make."""
+    from data_prep.formats import FORMATS
+
+    steps = grpo.get("max_steps", -1)
+    if steps == 0 or steps < -1:
+        raise RecipeError(f"max_steps: expected a positive number of steps (or -1 for epochs), got {steps}")
+    n_gen = grpo.get("num_generations", 8)
+    if n_gen is not None and n_gen < 2:
+        raise RecipeError(f"num_generations: GRPO compares completions within a group, expected >= 2, got {n_gen}")
+    for name in ("learning_rate", "save_steps", "per_device_train_batch_size", "max_completion_length"):
+        if name in grpo and grpo[name] is not None and grpo[name] <= 0:
+            raise RecipeError(f"{name}: expected a positive number, got {grpo[name]}")
+    if recipe.format not in FORMATS:
+        raise RecipeError(f"format: unknown {recipe.format!r}; expected one of {', '.join(FORMATS)}")
+    if recipe.lora_rank < 1 or recipe.lora_alpha < 1:
+        raise RecipeError("lora_rank/lora_alpha: expected positive integers")
+    for name in ("eval_limit", "dataset_limit"):
+        if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
+            raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
+    if not recipe.reward_funcs:
+        raise RecipeError("reward_funcs: expected at least one reward name")
+
+
+def _validate_after_trl(recipe: RecipeArguments, grpo) -> None:
+    """Group arithmetic, checked after TRL derived generation_batch_size."""
+    if grpo.generation_batch_size % grpo.num_generations:
+        raise RecipeError(
+            f"num_generations: {grpo.num_generations} must divide the generation batch "
+            f"({grpo.generation_batch_size} = per_device_train_batch_size x steps_per_generation)"
+        )
+    if grpo.reward_weights is not None and len(grpo.reward_weights) != len(recipe.reward_funcs):
+        raise RecipeError(
+            f"reward_weights: {len(grpo.reward_weights)} weights for {len(recipe.reward_funcs)} reward_funcs"
+        )
+
+
+def resolved_config(cfg: RunConfig) -> dict[str, Any]:
+    """What config.yaml records: every recipe field, the GRPO fields that were set, no secrets."""
+    from trl import GRPOConfig
+
+    grpo_fields = {f.name for f in dataclasses.fields(GRPOConfig) if f.init}
+    keep = set(cfg.explicit) | {"learning_rate", "max_steps", "num_generations", "max_completion_length",
+                                "per_device_train_batch_size", "gradient_accumulation_steps", "temperature",
+                                "beta", "loss_type", "seed", "output_dir", "run_name", "save_steps",
+                                "report_to", "use_vllm", "reward_weights"}
+    out: dict[str, Any] = dataclasses.asdict(cfg.recipe)
+    for name in sorted(keep & grpo_fields):
+        out[name] = _plain(getattr(cfg.grpo, name))
+    out["config_file"] = cfg.source
+    return {k: v for k, v in out.items() if not any(s in k.lower() for s in SECRET_MARKERS)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,121 @@
+"""GRPO: data -> rewards -> policy -> TRL GRPOTrainer -> runs/<run_name>/.
+
+    python -m recipes.grpo recipes/configs/grpo_qwen3_4b_openr1.yaml [--key value ...] [--dry-run] [--resume]
+
+Group Relative Policy Optimization samples ``num_generations`` completions per
+prompt, scores each with the reward stack, and pushes the policy toward the
+completions that beat their group's mean (the advantage is the reward minus
+the group mean, optionally divided by the group's std). No value model: the
+group is the baseline. With ``beta: 0`` there is no reference model either,
+which halves memory and time; the PPO-style clip keeps steps small.
+
+A run directory holds ``config.yaml`` (resolved), ``metrics.jsonl`` (the
+trainer's log history, appended as it goes), ``checkpoint-*`` (every
+``save_steps``), ``adapter/`` (final LoRA + tokenizer), ``summary.json`` and,
+with ``evaluate: true``, ``eval/{base,primed,tuned}`` and ``report/``.
+``--resume`` (or rerunning into a directory that has a checkpoint) continues
+from the last complete checkpoint; SIGTERM saves a checkpoint at the end of
+the current step and exits 143.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from typing import Any
+
+from data_prep import build_dataset
+from data_prep.formats import ReasoningFormat, get_format
+from recipes.config import RunConfig, load_config
+from recipes.errors import RecipeError, run_cli
+from rewards import build_rewards
+
+
+def policy_spec(cfg: RunConfig, **changes: Any):
+    from recipes.model import PolicySpec
+
+    r = cfg.recipe
+    spec = PolicySpec(
+        model_name=r.model_name, backend=r.backend, load_in_4bit=r.load_in_4bit,
+        max_seq_length=r.max_seq_length, lora_rank=r.lora_rank, lora_alpha=r.lora_alpha,
+        lora_dropout=r.lora_dropout, lora_target_modules=tuple(r.lora_target_modules),
+        gpu_memory_utilization=r.gpu_memory_utilization, random_state=cfg.grpo.seed,
+        gradient_checkpointing=bool(cfg.grpo.gradient_checkpointing), chat_template=r.chat_template,
+        format=r.format,
+    )
+    return replace(spec, **changes)
+
+
+def train_dataset(cfg: RunConfig):
+    r = cfg.recipe
+    return build_dataset(r.dataset, split=r.dataset_split, limit=r.dataset_limit, seed=cfg.grpo.seed,
+                         format=r.format, data_file=r.data_file, **(r.dataset_kwargs or {}))
+
+
+def eval_source(cfg: RunConfig) -> tuple[str, str | None]:
+    """(dataset, data_file) of the held-out set; data_file carries over only for the same dataset."""
+    r = cfg.recipe
+    if r.eval_dataset is None or r.eval_dataset == r.dataset:
+        return r.dataset, r.eval_data_file or r.data_file
+    return r.eval_dataset, r.eval_data_file
+
+
+def eval_dataset(cfg: RunConfig):
+    r = cfg.recipe
+    name, data_file = eval_source(cfg)
+    return build_dataset(name, split=r.eval_split, limit=r.eval_limit, seed=cfg.grpo.seed, format=r.format,
+                         data_file=data_file, **(r.eval_dataset_kwargs or r.dataset_kwargs or {}))
+
+
+def reward_functions(cfg: RunConfig, fmt: ReasoningFormat) -> list:
+    try:
+        return build_rewards(cfg.recipe.reward_funcs, fmt, params=cfg.recipe.reward_params)
+    except (ValueError, TypeError) as err:
+        raise RecipeError(str(err).splitlines()[0]) from None
+
+
+def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> None:
+    g, r = cfg.grpo, cfg.recipe
+    weights = g.reward_weights or [1.0] * len(rewards)
+    print(f"run        {g.run_name} -> {g.output_dir}")
+    print(f"model      {r.model_name} (backend {r.backend}, 4-bit {r.load_in_4bit}, "
+          f"LoRA r={r.lora_rank} alpha={r.lora_alpha})")
+    print(f"data       {r.dataset}{' ' + r.data_file if r.data_file else ''}: {len(dataset)} prompts, "
+          f"format {fmt.name}")
+    print("rewards    " + ", ".join(f"{f.__name__} x{w:g}" for f, w in zip(rewards, weights, strict=True)))
+    print(f"grpo       {g.max_steps} steps, lr {g.learning_rate:g}, {g.num_generations} generations x "
+          f"{g.generation_batch_size // g.num_generations} prompts per generation batch, "
+          f"<= {g.max_completion_length} tokens, beta {g.beta:g}, vLLM {g.use_vllm}")
+    if r.sft_prime:
+        print(f"sft prime  {r.sft_prime}")
+    if r.evaluate:
+        name, data_file = eval_source(cfg)
+        print(f"evaluate   {name} {data_file or 'split ' + r.eval_split}, {r.eval_limit} examples")
+    print(f"report_to  {', '.join(g.report_to) if g.report_to else 'none'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recipes.grpo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("config")
+    parser.add_argument("--dry-run", action="store_true", help="resolve and check everything, load no model")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    args, overrides = parser.parse_known_args(argv)
+    cfg = load_config(args.config, overrides)
+    fmt = get_format(cfg.recipe.format)
+    dataset = train_dataset(cfg)
+    rewards = reward_functions(cfg, fmt)
+    if cfg.recipe.evaluate and (eval_source(cfg)[1] or eval_source(cfg)[0] == "arithmetic"):
+        eval_dataset(cfg)  # local eval data: fail now, not after training (hub data is fetched later)
+    print_plan(cfg, dataset, rewards, fmt)
+    if args.dry_run:
+        print("dry run: config, data and rewards OK; no model loaded")
+        return 0
+    from recipes.train import run_training
+
+    return run_training(cfg, fmt, dataset, rewards, resume=args.resume)
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
+

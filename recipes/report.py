@@ -1,0 +1,384 @@
+"""Render a comparison (the dict `recipes.compare` writes as comparison.json) as Markdown and HTML.
+
+The HTML is what people open after a run, so it is one self-contained file:
+inline CSS, charts embedded as base64 data URIs, no scripts, no external
+assets -- it can be mailed, attached to an issue or opened offline. Model
+output is untrusted text full of ``<tags>``: every string that came from a
+model or dataset is escaped (HTML) or neutralised (Markdown) before it is
+placed in the page.
+
+The wording is deliberately plain about uncertainty: every accuracy carries
+its 95% interval and every change its McNemar p-value, and a change with
+p >= 0.05 is called "not significant at 0.05", whatever its size.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+ALPHA = 0.05
+MAX_EXAMPLES = 50  # changed examples shown per transition; all ids stay in comparison.json
+MD_TEXT_LIMIT = 240  # characters of a completion shown in a Markdown table cell
+
+Example = Mapping[str, Any]
+
+
+# ---------------------------------------------------------------- wording
+
+def format_p(p: float, alpha: float = ALPHA) -> str:
+    """``p = 0.012`` style, never rounding across ``alpha`` (0.0496 is not shown as 0.05).
+
+    >>> format_p(0.021484375), format_p(0.0496), format_p(1.0), format_p(2e-7)
+    ('p = 0.0215', 'p = 0.0496', 'p = 1', 'p < 0.001')
+    """
+    if p < 0.001:
+        return "p < 0.001"
+    for digits in range(3, 8):
+        text = f"{p:.{digits}g}"
+        if (float(text) < alpha) == (p < alpha):
+            return f"p = {text}"
+    return f"p = {p!r}"
+
+
+def verdict(transition: Mapping[str, Any], alpha: float = ALPHA) -> str:
+    if transition["fixed"] + transition["broken"] == 0:
+        return "no example changed"
+    return f"significant at {alpha:g}" if transition["p"] < alpha else f"not significant at {alpha:g}"
+
+
+def pts(delta: float) -> str:
+    """Accuracy difference in percentage points: ``+5.7 pts``."""
+    value = round(delta * 100, 1)
+    return "±0.0 pts" if value == 0 else f"{value:+.1f} pts"
+
+
+def pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def ci(pair: Sequence[float]) -> str:
+    return f"{pair[0]:.1%} – {pair[1]:.1%}"
+
+
+def p_cell(p: float) -> str:
+    """p for a table column headed "McNemar p": ``0.0215`` or ``< 0.001``."""
+    return format_p(p).removeprefix("p = ").removeprefix("p ")
+
+
+def transition_name(t: Mapping[str, Any]) -> str:
+    return f"{t['after']} vs {t['before']}"
+
+
+def _headline_transitions(comparison: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The last step, plus first vs last when there are more than two stages."""
+    steps = [t for t in comparison["transitions"] if t["kind"] == "step"]
+    overall = [t for t in comparison["transitions"] if t["kind"] == "overall"]
+    return steps[-1:] + overall
+
+
+def headline(comparison: Mapping[str, Any], escape: Callable[[str], str] = str) -> str:
+    """One line for the top of the report and the terminal; ``escape`` is applied to the stage labels.
+
+    e.g. ``base 12.0% → primed 41.3% → tuned 47.0% (tuned vs primed: +5.7 pts, McNemar p = 0.012; ...)``
+    """
+    chain = " → ".join(f"{escape(s['label'])} {pct(s['accuracy'])}" for s in comparison["stages"])
+    parts = []
+    for i, t in enumerate(_headline_transitions(comparison)):
+        test = "McNemar " if i == 0 else ""
+        part = f"{escape(t['after'])} vs {escape(t['before'])}: {pts(t['delta'])}, {test}{format_p(t['p'])}"
+        if t["p"] >= ALPHA:
+            part += ", not significant at 0.05"
+        parts.append(part)
+    return f"{chain} ({'; '.join(parts)})"
+
+
+def select_examples(examples: Sequence[Example], cap: int = MAX_EXAMPLES) -> list[Example]:
+    """Up to ``cap`` changed examples, split fairly between fixed and broken (breaks are never crowded out)."""
+    fixed = [e for e in examples if e["change"] == "fixed"]
+    broken = [e for e in examples if e["change"] == "broken"]
+    n_broken = min(len(broken), max(cap // 2, cap - len(fixed)))
+    n_fixed = min(len(fixed), cap - n_broken)
+    return fixed[:n_fixed] + broken[:n_broken]
+
+
+def _shown_note(t: Mapping[str, Any], shown: Sequence[Example]) -> str:
+    total = t["fixed"] + t["broken"]
+    if len(shown) == total:
+        return ""
+    n_fixed = sum(e["change"] == "fixed" for e in shown)
+    return (f"Showing {n_fixed} of {t['fixed']} fixed and {len(shown) - n_fixed} of {t['broken']} broken; "
+            f"{total - len(shown)} omitted (all ids are in comparison.json).")
+
+
+METHOD = (
+    "Accuracy is the share of examples whose extracted answer matches the gold answer; format rate the "
+    "share whose completion matches the reasoning format exactly. Intervals are 95% Wilson score "
+    "intervals. Stages are compared on the same examples, paired by id, with McNemar's exact test "
+    "(two-sided): with b = examples broken (right → wrong) and c = examples fixed (wrong → right), "
+    "p = min(1, 2·P[Binomial(b + c, ½) ≤ min(b, c)]). p-values are not adjusted for multiple comparisons."
+)
+
+
+# ---------------------------------------------------------------- Markdown
+
+def md_text(text: Any, limit: int | None = None) -> str:
+    """Model/dataset text made safe for a Markdown table cell: no tags, pipes, emphasis or math.
+
+    >>> md_text("<SOLUTION>4|2</SOLUTION>\\n*x*")
+    '&lt;SOLUTION&gt;4\\\\|2&lt;/SOLUTION&gt;<br>\\\\*x\\\\*'
+    """
+    s = "" if text is None else str(text)
+    if limit is not None and len(s) > limit:
+        s = s[:limit].rstrip() + " …"
+    s = html.escape(s, quote=False)
+    for ch in "\\`*_[]|$#":  # backslash first, so the escapes added after it stay single
+        s = s.replace(ch, "\\" + ch)
+    return s.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _md_answer(side: Mapping[str, Any]) -> str:
+    mark = "✓" if side["correct"] else "✗"
+    return f"{mark} {md_text(side['extracted']) if side['extracted'] is not None else '*(none)*'}"
+
+
+def render_markdown(comparison: Mapping[str, Any], examples: Sequence[Sequence[Example]],
+                    images: Sequence[str]) -> str:
+    """The report as Markdown; ``images`` are PNG file names beside report.md; ``examples`` align with transitions."""
+    stages, transitions = comparison["stages"], comparison["transitions"]
+    out = [f"# {md_text(comparison['title'])}", "", f"**{headline(comparison, md_text)}**", ""]
+    out += ["## Stages", ""]
+    out += _md_table(
+        ["stage", "accuracy", "95% CI", "format rate", "95% CI", "mean tokens", "n", "model"],
+        [[md_text(s["label"]), f"{pct(s['accuracy'])} ({s['correct']}/{s['n']})", ci(s["accuracy_ci"]),
+          pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}", s["n"], _md_model(s)]
+         for s in stages])
+    out += ["", "## Changes", ""]
+    out += _md_table(
+        ["comparison", "accuracy", "change", "fixed", "broken", "unchanged", "McNemar p", "verdict"],
+        [[md_text(transition_name(t)), f"{pct(t['before_accuracy'])} → {pct(t['after_accuracy'])}",
+          pts(t["delta"]), t["fixed"], t["broken"], t["both_right"] + t["both_wrong"],
+          p_cell(t["p"]), verdict(t)] for t in transitions])
+    out += ["", "## Charts", ""]
+    out += [f"![{name.removesuffix('.png')}]({name})\n" for name in images]
+    if comparison.get("train_log"):
+        out += [md_text(train_log_sentence(comparison["train_log"])), ""]
+    if comparison.get("notes"):
+        out += ["## Notes", ""] + [f"- {md_text(n)}" for n in comparison["notes"]] + [""]
+    out += ["## Changed examples", ""]
+    for t, exs in zip(transitions, examples, strict=True):
+        shown = select_examples(exs)
+        out += [f"### {md_text(t['before'])} → {md_text(t['after'])}: {t['fixed']} fixed, {t['broken']} broken", ""]
+        if not shown:
+            out += ["No example changed.", ""]
+            continue
+        if note := _shown_note(t, shown):
+            out += [note, ""]
+        b, a = md_text(t["before"]), md_text(t["after"])
+        out += _md_table(
+            ["id", "change", "question", "gold", f"{b} answer", f"{b} completion", f"{a} answer", f"{a} completion"],
+            [[md_text(e["id"]), e["change"], md_text(e["question"], MD_TEXT_LIMIT), md_text(e["gold"]),
+              _md_answer(e["before"]), md_text(e["before"]["completion"], MD_TEXT_LIMIT),
+              _md_answer(e["after"]), md_text(e["after"]["completion"], MD_TEXT_LIMIT)] for e in shown])
+        out.append("")
+    out += ["## Method", "", METHOD, "", _md_inputs(stages), ""]
+    return "\n".join(out)
+
+
+def _md_model(stage: Mapping[str, Any]) -> str:
+    text = md_text(stage.get("model") or "?")
+    return text + (f" + {md_text(stage['adapter'])}" if stage.get("adapter") else "")
+
+
+def _md_inputs(stages: Sequence[Mapping[str, Any]]) -> str:
+    return "Inputs: " + ", ".join(f"{md_text(s['label'])} = `{s['dir']}`" for s in stages)
+
+
+def train_log_sentence(log: Mapping[str, Any]) -> str:
+    """e.g. "Training log: 40 GRPO steps; mean reward 0.41 → 1.87 (first vs last 10% of steps)."."""
+    text = f"Training log: {log['reward_points']} GRPO steps"
+    if log.get("reward_start") is not None and log.get("reward_end") is not None:
+        text += (f"; mean reward {log['reward_start']:.3g} → {log['reward_end']:.3g} "
+                 f"(first vs last {log['window']} logged steps)")
+    return text + "."
+
+
+# ---------------------------------------------------------------- HTML
+
+CSS = """
+:root { --fg:#111827; --muted:#6b7280; --line:#e5e7eb; --soft:#f9fafb; --good:#15803d; --bad:#b91c1c;
+        --goodbg:#dcfce7; --badbg:#fee2e2; --accent:#2563eb; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+       color:var(--fg); background:#fff; }
+main { max-width:1180px; margin:0 auto; padding:28px 24px 60px; }
+h1 { font-size:24px; margin:0 0 14px; }
+h2 { font-size:18px; margin:36px 0 10px; padding-bottom:4px; border-bottom:1px solid var(--line); }
+.headline { background:var(--soft); border:1px solid var(--line); border-radius:10px; padding:16px 20px; }
+.chain { font-size:26px; font-weight:650; letter-spacing:-.01em; }
+.chain .arrow { color:var(--muted); font-weight:400; margin:0 .35em; }
+.chain .acc { color:var(--accent); }
+.verdicts { margin:8px 0 0; padding:0; list-style:none; color:#374151; }
+.verdicts li { margin:2px 0; }
+.pill { display:inline-block; font-size:12px; padding:1px 8px; border-radius:999px; margin-left:6px;
+        vertical-align:1px; border:1px solid var(--line); color:var(--muted); background:#fff; }
+.pill.sig { color:var(--good); border-color:#86efac; background:var(--goodbg); }
+table { border-collapse:collapse; width:100%; font-size:14px; }
+th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+th { font-weight:600; color:#374151; background:var(--soft); }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+.muted { color:var(--muted); }
+.small { font-size:13px; }
+.charts img { max-width:100%; height:auto; display:block; margin:10px 0 4px; border:1px solid var(--line);
+              border-radius:8px; }
+.fixed { color:var(--good); } .broken { color:var(--bad); }
+.badge { display:inline-block; font-size:12px; font-weight:600; padding:1px 8px; border-radius:6px; }
+.badge.fixed { background:var(--goodbg); } .badge.broken { background:var(--badbg); }
+details { margin:10px 0; border:1px solid var(--line); border-radius:8px; }
+summary { cursor:pointer; padding:10px 14px; font-weight:600; background:var(--soft); border-radius:8px; }
+details[open] summary { border-bottom:1px solid var(--line); border-radius:8px 8px 0 0; }
+details .body { padding:8px 10px 12px; overflow-x:auto; }
+table.examples { table-layout:fixed; min-width:900px; }
+table.examples td { font-size:13px; }
+table.examples col.id { width:70px; } table.examples col.q { width:24%; } table.examples col.g { width:9%; }
+.answer { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;
+          font-size:12.5px; font-weight:600; word-break:break-word; }
+.answer.right { color:var(--good); } .answer.wrong { color:var(--bad); }
+pre.completion { margin:4px 0 0; padding:6px 8px; max-height:13em; overflow:auto; white-space:pre-wrap;
+                 word-break:break-word; background:var(--soft); border:1px solid var(--line); border-radius:6px;
+                 font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace; }
+.notes li { margin:3px 0; }
+footer { margin-top:40px; color:var(--muted); font-size:13px; }
+code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace; font-size:.92em; }
+"""
+
+
+def esc(text: Any) -> str:
+    """HTML-escape anything (model text included), ``None`` as empty."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def png_css_width(png: bytes, dpi_scale: float = 1.5) -> int:
+    """CSS width of a chart saved at 144 dpi shown at CSS's 96 px/inch: chart text matches page text, crisp on HiDPI."""
+    return int(int.from_bytes(png[16:20], "big") / dpi_scale)  # IHDR width
+
+
+def _html_headline(comparison: Mapping[str, Any]) -> str:
+    arrow = '<span class="arrow">→</span>'
+    chain = arrow.join(f'{esc(s["label"])} <span class="acc">{pct(s["accuracy"])}</span>'
+                       for s in comparison["stages"])
+    items = []
+    for t in _headline_transitions(comparison):
+        sig = t["p"] < ALPHA
+        items.append(f'<li><b>{esc(transition_name(t))}</b>: {pts(t["delta"])} '
+                     f'({t["fixed"]} fixed, {t["broken"]} broken), McNemar {format_p(t["p"])}'
+                     f'<span class="pill{" sig" if sig else ""}">{esc(verdict(t))}</span></li>')
+    return (f'<div class="headline"><div class="chain">{chain}</div>'
+            f'<ul class="verdicts">{"".join(items)}</ul></div>')
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
+    def cell(tag: str, i: int, content: str) -> str:
+        return f'<{tag} class="num">{content}</{tag}>' if i in numeric else f"<{tag}>{content}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html_model(stage: Mapping[str, Any]) -> str:
+    text = f'<code>{esc(stage.get("model") or "?")}</code>'
+    if stage.get("adapter"):
+        text += f' + <code>{esc(stage["adapter"])}</code>'
+    return f'{text}<div class="muted small">{esc(stage["dir"])}</div>'
+
+
+def _html_side(side: Mapping[str, Any]) -> str:
+    cls, mark = ("right", "✓") if side["correct"] else ("wrong", "✗")
+    answer = esc(side["extracted"]) if side["extracted"] is not None else "<i>(no answer extracted)</i>"
+    return (f'<div class="answer {cls}">{mark} {answer}</div>'
+            f'<pre class="completion">{esc(side["completion"])}</pre>')
+
+
+def _html_examples(t: Mapping[str, Any], examples: Sequence[Example], open_: bool) -> str:
+    shown = select_examples(examples)
+    title = (f'{esc(t["before"])} → {esc(t["after"])}: <span class="fixed">{t["fixed"]} fixed</span>, '
+             f'<span class="broken">{t["broken"]} broken</span>')
+    if not shown:
+        return f'<details><summary>{title}</summary><div class="body muted">No example changed.</div></details>'
+    note = _shown_note(t, shown)
+    rows = "".join(
+        f'<tr><td>{esc(e["id"])}<br><span class="badge {e["change"]}">{e["change"]}</span></td>'
+        f'<td>{esc(e["question"])}</td><td class="answer">{esc(e["gold"])}</td>'
+        f'<td>{_html_side(e["before"])}</td><td>{_html_side(e["after"])}</td></tr>' for e in shown)
+    table = (f'<table class="examples"><colgroup><col class="id"><col class="q"><col class="g"><col><col>'
+             f'</colgroup><thead><tr><th>id</th><th>question</th><th>gold</th><th>{esc(t["before"])}</th>'
+             f'<th>{esc(t["after"])}</th></tr></thead><tbody>{rows}</tbody></table>')
+    note_html = f'<p class="muted small">{esc(note)}</p>' if note else ""
+    return (f'<details{" open" if open_ else ""}><summary>{title}</summary>'
+            f'<div class="body">{note_html}{table}</div></details>')
+
+
+def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Example]],
+                images: Mapping[str, bytes]) -> str:
+    """The report as one self-contained HTML page; ``images`` maps a caption to PNG bytes."""
+    stages, transitions = comparison["stages"], comparison["transitions"]
+    stage_table = _html_table(
+        ["stage", "accuracy", "95% CI", "format rate", "95% CI", "mean tokens", "n", "model"],
+        [[f"<b>{esc(s['label'])}</b>", f"{pct(s['accuracy'])} <span class='muted'>({s['correct']}/{s['n']})</span>",
+          ci(s["accuracy_ci"]), pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}",
+          str(s["n"]), _html_model(s)] for s in stages],
+        numeric={1, 2, 3, 4, 5, 6})
+    change_table = _html_table(
+        ["comparison", "accuracy", "change", "fixed", "broken", "unchanged", "McNemar p", "verdict"],
+        [[f"<b>{esc(transition_name(t))}</b>", f"{pct(t['before_accuracy'])} → {pct(t['after_accuracy'])}",
+          pts(t["delta"]), f"<span class='fixed'>{t['fixed']}</span>", f"<span class='broken'>{t['broken']}</span>",
+          str(t["both_right"] + t["both_wrong"]), esc(p_cell(t["p"])), esc(verdict(t))]
+         for t in transitions],
+        numeric={1, 2, 3, 4, 5, 6})
+    charts = "".join(f'<img src="{data_uri(png)}" alt="{esc(caption)}" style="width:{png_css_width(png)}px">'
+                     for caption, png in images.items())
+    if comparison.get("train_log"):
+        charts += f'<p class="muted small">{esc(train_log_sentence(comparison["train_log"]))}</p>'
+    notes = ""
+    if comparison.get("notes"):
+        notes = "<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in comparison["notes"]) + "</ul>"
+    open_index = len(transitions) - 1  # first vs last (or the only transition) starts open
+    changed = "".join(_html_examples(t, exs, i == open_index)
+                      for i, (t, exs) in enumerate(zip(transitions, examples, strict=True)))
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(comparison["title"])}</title>
+<style>{CSS}</style></head>
+<body><main>
+<h1>{esc(comparison["title"])}</h1>
+{_html_headline(comparison)}
+<h2>Stages</h2>
+{stage_table}
+<h2>Changes</h2>
+{change_table}
+<h2>Charts</h2>
+<div class="charts">{charts}</div>
+{notes}
+<h2>Changed examples</h2>
+{changed}
+<h2>Method</h2>
+<p class="small">{esc(METHOD)}</p>
+<footer>Generated {generated} by <code>python -m recipes.compare</code>.</footer>
+</main></body></html>
+"""

@@ -1,0 +1,85 @@
+"""The run directory's bookkeeping: which checkpoint is complete, and metrics that match it.
+
+HF's Trainer writes ``checkpoint-N/`` piece by piece and ``trainer_state.json``
+last, so a checkpoint without that file is one a kill interrupted; resuming
+from it would fail. ``metrics.jsonl`` is appended as training goes, so after a
+kill it may hold steps past the checkpoint we resume from: ``trim_metrics``
+drops those, so the resumed run's log has each step once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from recipes.io_utils import atomic_write_text, read_jsonl
+
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+
+def checkpoint_step(path: str | Path) -> int:
+    match = _CHECKPOINT.match(Path(path).name)
+    if not match:
+        raise ValueError(f"not a checkpoint folder: {path}")
+    return int(match.group(1))
+
+
+def last_complete_checkpoint(run_dir: str | Path) -> Path | None:
+    """Highest ``checkpoint-N`` that has its ``trainer_state.json`` (written last), or None.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "checkpoint-2").mkdir(); (d / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    2
+    >>> (d / "checkpoint-4").mkdir()  # interrupted while saving
+    >>> last_complete_checkpoint(d).name
+    'checkpoint-2'
+    """
+    root = Path(run_dir)
+    if not root.is_dir():
+        return None
+    complete = [p for p in root.iterdir()
+                if p.is_dir() and _CHECKPOINT.match(p.name) and (p / "trainer_state.json").is_file()]
+    return max(complete, key=checkpoint_step, default=None)
+
+
+def trim_metrics(path: str | Path, stage: str, max_step: int) -> None:
+    """Keep every other stage's rows and this stage's rows up to ``max_step`` (atomically)."""
+    p = Path(path)
+    if not p.is_file():
+        return
+    kept = [row for row in read_jsonl(p) if row.get("stage") != stage or row.get("step", 0) <= max_step]
+    atomic_write_text(p, "".join(json.dumps(row) + "\n" for row in kept))
+
+
+def write_json(path: str | Path, obj: object) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+@contextmanager
+def atomic_save_dir(target: str | Path) -> Iterator[Path]:
+    """Yield a staging folder beside ``target``; on success it replaces ``target`` whole.
+
+    A kill while saving leaves the previous ``target`` (or none), never half a model.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            old = target.with_name(f".{target.name}-old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,139 @@
+"""Recipe configs: YAML + --key value overrides, typed; bad input is one line and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from recipes.config import load_config, parse_overrides, resolved_config
+from recipes.errors import RecipeError, run_cli
+from recipes.grpo import main as grpo_main
+from tests.conftest import FIXTURES, REPO
+
+CONFIGS = sorted((REPO / "recipes" / "configs").glob("grpo_*.yaml"))
+DEMO = REPO / "recipes" / "configs" / "grpo_smollm2_demo.yaml"
+HEADLINE = REPO / "recipes" / "configs" / "grpo_qwen3_4b_openr1.yaml"
+
+
+@pytest.fixture
+def gsm8k_file(tmp_path):
+    rows = [
+        {"question": "Ann has 1,200 stamps and buys 400 more. How many now?",
+         "answer": "1200 + 400 = <<1200+400=1600>>1600\n#### 1,600"},
+        {"question": "It is 3 degrees and drops 5. What is the temperature?", "answer": "3 - 5 = -2\n#### -2"},
+        {"question": "Tom has 4 bags of 6 apples. How many apples?", "answer": "4 * 6 = 24\n#### 24"},
+        {"question": "A box holds 10 pens; 3 are taken. How many are left?", "answer": "10 - 3 = 7\n#### 7"},
+    ]
+    path = tmp_path / "gsm8k.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def run(argv, capsys):
+    code = run_cli(grpo_main, [str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_every_shipped_config_resolves(path):
+    cfg = load_config(path)
+    assert cfg.grpo.num_generations >= 2
+    assert cfg.grpo.generation_batch_size % cfg.grpo.num_generations == 0
+    assert cfg.grpo.output_dir.endswith(path.stem)
+
+
+def test_overrides_are_typed_and_win_over_yaml():
+    cfg = load_config(DEMO, ["--max_steps", "3", "--learning_rate=2e-4", "--reward_funcs", "answer,number",
+                             "--evaluate", "false", "--dataset_kwargs", "{max_operand: 9}"])
+    assert cfg.grpo.max_steps == 3
+    assert cfg.grpo.learning_rate == pytest.approx(2e-4)
+    assert cfg.recipe.reward_funcs == ["answer", "number"]
+    assert cfg.recipe.evaluate is False
+    assert cfg.recipe.dataset_kwargs == {"max_operand": 9}
+
+
+def test_headline_config_is_the_notebook_recipe():
+    cfg = load_config(HEADLINE)
+    r, g = cfg.recipe, cfg.grpo
+    assert (r.model_name, r.backend, r.load_in_4bit, r.format) == ("unsloth/Qwen3-4B-Base", "unsloth", True, "unsloth")
+    assert (r.lora_rank, r.lora_alpha) == (32, 64)
+    assert r.reward_funcs == ["format_exact", "format_approx", "answer", "number"]
+    assert (g.num_generations, g.learning_rate, g.optim.value, g.warmup_steps) == (4, 5e-6, "adamw_8bit", 0.1)
+    assert (g.temperature, g.min_p, g.use_vllm) == (1.0, 0.1, True)
+    assert "wandb" in g.report_to
+
+
+def test_parse_overrides_forms():
+    assert parse_overrides(["--a", "1", "--b=x", "--flag", "--c-d", "2"]) == {
+        "a": "1", "b": "x", "flag": "true", "c_d": "2"}
+    with pytest.raises(RecipeError, match="arguments"):
+        parse_overrides(["oops"])
+
+
+def test_resolved_config_never_records_secrets(monkeypatch):
+    cfg = load_config(DEMO, ["--hub_token", "hf_secret"])
+    text = json.dumps(resolved_config(cfg))
+    assert "hf_secret" not in text
+    assert resolved_config(cfg)["format"] == cfg.recipe.format
+
+
+BAD_INPUT = [
+    (["missing.yaml"], "config: missing.yaml not found"),
+    (["{bad_yaml}"], "not valid YAML"),
+    ([DEMO, "--lerning_rate", "1e-4"], "lerning_rate: unknown key"),
+    ([DEMO, "--reward_funcs", "answer,nope"], "reward_funcs"),
+    ([DEMO, "--format", "json"], "format: unknown 'json'"),
+    ([DEMO, "--max_steps", "abc"], "max_steps: expected int"),
+    ([DEMO, "--max_steps", "-5"], "max_steps"),
+    ([DEMO, "--num_generations", "1"], "num_generations"),
+    ([DEMO, "--num_generations", "3", "--per_device_train_batch_size", "8"], "num_generations"),
+    ([DEMO, "--dataset", "gsm8k", "--dataset_kwargs", "null", "--data_file", "/nonexistent/x.jsonl"], "data_file"),
+    ([DEMO, "--dataset", "nope"], "dataset"),
+    ([DEMO, "--reward_weights", "1.0"], "reward_weights"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), BAD_INPUT, ids=lambda v: str(v)[:40])
+def test_bad_input_is_one_line_and_exit_2(argv, expected, capsys, tmp_path):
+    if argv == ["{bad_yaml}"]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("max_steps: [1, 2\nformat: r1\n")
+        argv = [bad]
+    code, out, err = run([*argv, "--dry-run"], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert expected in lines[0]
+    assert "Traceback" not in err
+
+
+def test_empty_and_goldless_data_files_are_rejected(tmp_path, capsys):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    goldless = tmp_path / "goldless.jsonl"
+    goldless.write_text(json.dumps({"question": "2 + 2?", "answer": "four, no marker"}) + "\n")
+    for path in (empty, goldless):
+        code, _, err = run([DEMO, "--dataset", "gsm8k", "--dataset_kwargs", "null", "--data_file", path,
+                            "--dry-run"], capsys)
+        assert code == 2
+        assert err.count("\n") == 1 and "data_file" in err
+
+
+def test_headline_dry_run_works_on_cpu(capsys):
+    code, out, err = run([HEADLINE, "--dry-run", "--data_file", FIXTURES / "dapo_sample.jsonl"], capsys)
+    assert code == 0, err
+    assert "unsloth/Qwen3-4B-Base" in out and "format_exact x1" in out
+    assert "no model loaded" in out
+    assert "unsloth" not in sys.modules and "vllm" not in sys.modules
+
+
+def test_cli_exit_code_through_python_m():
+    proc = subprocess.run([sys.executable, "-m", "recipes.grpo", str(DEMO), "--num_generations", "1"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: num_generations")
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,53 @@
+"""Evaluation: the grader is the rewards' grader, files land where compare expects them."""
+
+from __future__ import annotations
+
+import json
+
+from data_prep.formats import FORMATS
+from recipes.errors import run_cli
+from recipes.evaluate import main as evaluate_main
+from recipes.evaluate import score
+from tests.conftest import FIXTURES
+
+
+def test_score_uses_format_extract_and_is_correct():
+    fmt = FORMATS["r1"]
+    rows = [{"id": i, "question": f"q{i}", "answer": "1600"} for i in range(4)]
+    completions = [
+        (fmt.render("1250 + 350 = 1600", "1,600"), 12),  # separators: still correct
+        (fmt.render("1250 + 350 = 1500", "1500"), 12),  # wrong answer, exact format
+        ("The answer is 1600.", 5),  # right number, no format: not graded correct
+        ("<think>x</think><answer>1600</answer><answer>7</answer>", 9),  # last answer section wins
+    ]
+    records = score(rows, completions, fmt)
+    assert [r["correct"] for r in records] == [True, False, False, False]
+    assert [r["format_ok"] for r in records] == [True, True, False, False]
+    assert records[0]["extracted"] == "1,600" and records[2]["extracted"] is None
+    assert [r["n_tokens"] for r in records] == [12, 12, 5, 9]
+
+
+def test_evaluate_cli_writes_predictions_and_summary(tmp_path, tiny_model_dir, capsys):
+    out = tmp_path / "eval"
+    code = run_cli(evaluate_main, ["--model", str(tiny_model_dir), "--dataset", "gsm8k",
+                                   "--data-file", str(FIXTURES / "gsm8k_sample.jsonl"), "--limit", "5",
+                                   "--max-new-tokens", "8", "--format", "xml", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 5
+    assert set(rows[0]) >= {"id", "question", "gold", "completion", "extracted", "correct", "format_ok", "n_tokens"}
+    assert all(0 < r["n_tokens"] <= 8 for r in rows)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n"] == 5 and summary["format"] == "xml" and summary["label"] == "base"
+    assert 0.0 <= summary["accuracy"] <= 1.0 and "transformers" in summary["versions"]
+    assert "accuracy" in capsys.readouterr().out
+
+
+def test_evaluate_bad_input_is_one_line(tmp_path, capsys):
+    code = run_cli(evaluate_main, ["--model", "x", "--dataset", "gsm8k", "--data-file",
+                                   str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "data_file" in err
+    code = run_cli(evaluate_main, ["--model", "x", "--format", "json", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "format" in err

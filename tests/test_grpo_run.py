@@ -1,0 +1,118 @@
+"""Real GRPO on CPU with a tiny random model: training changes the adapter, resume, SIGTERM, W&B offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def write_config(tmp_path: Path, model_dir: Path, **extra) -> Path:
+    """A tiny run: arithmetic prompts, a length reward (random text still varies in length, so groups
+    have non-zero advantages and the adapter must move)."""
+    cfg = {
+        "model_name": str(model_dir), "backend": "transformers", "load_in_4bit": False, "chat_template": "model",
+        "lora_rank": 4, "lora_alpha": 8, "format": "r1", "dataset": "arithmetic", "dataset_limit": 16,
+        "reward_funcs": ["length"], "reward_params": {"length": {"target": 12}},
+        "learning_rate": 0.05, "num_generations": 4, "per_device_train_batch_size": 8,
+        "max_completion_length": 12, "temperature": 1.0, "beta": 0.0, "max_steps": 2, "save_steps": 1,
+        "logging_steps": 1, "bf16": False, "gradient_checkpointing": False, "use_cpu": True,
+        "report_to": "none", "seed": 0, "output_dir": str(tmp_path / "run"),
+    }
+    cfg.update(extra)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def grpo(config: Path, *args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "recipes.grpo", str(config), *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def lora_b_norm(adapter: Path) -> float:
+    from safetensors.torch import load_file
+
+    weights = load_file(str(adapter / "adapter_model.safetensors"))
+    return sum(float(t.float().norm()) for k, t in weights.items() if "lora_B" in k)
+
+
+def test_two_steps_train_and_save_a_changed_adapter(tmp_path, tiny_model_dir):
+    proc = grpo(write_config(tmp_path, tiny_model_dir))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = tmp_path / "run"
+    # LoRA B starts at zero: a non-zero B means GRPO's update reached the weights.
+    assert lora_b_norm(run / "adapter") > 0
+    assert (run / "adapter" / "tokenizer_config.json").is_file()
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["max_steps"] == 2 and config["reward_funcs"] == ["length"]
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    grpo_rows = [r for r in rows if "rewards/length/mean" in r]
+    assert [r["step"] for r in grpo_rows] == [1, 2]
+    assert all("frac_reward_zero_std" in r for r in grpo_rows)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == 2
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.time() < deadline, f"{path} never appeared"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_killed_run_resumes_to_the_same_final_step(tmp_path, tiny_model_dir, sig):
+    config = write_config(tmp_path, tiny_model_dir, max_steps=4, save_steps=2)
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "recipes.grpo", str(config)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(run / "checkpoint-2" / "trainer_state.json", proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=300)
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143, err[-3000:]
+        assert "rerun the same command to resume" in out
+    assert not (run / "adapter").exists() or proc.returncode == 0
+
+    resumed = grpo(config, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    state = json.loads(max(run.glob("checkpoint-*/trainer_state.json"),
+                           key=lambda p: int(p.parent.name.split("-")[1])).read_text())
+    assert state["global_step"] == 4
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()
+             if "rewards/length/mean" in line]
+    assert steps == sorted(set(steps)) and steps[-1] == 4  # every step once, in order
+    assert lora_b_norm(run / "adapter") > 0
+
+
+def test_wandb_goes_offline_without_a_key(tmp_path, tiny_model_dir):
+    pytest.importorskip("wandb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env["WANDB_SILENT"] = "true"
+    proc = grpo(write_config(tmp_path, tiny_model_dir, max_steps=1, report_to="wandb"), env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "logging offline" in proc.stdout
+    assert list((tmp_path / "run" / "wandb").glob("offline-run-*"))
+    assert "WANDB_API_KEY" not in (tmp_path / "run" / "config.yaml").read_text()
+
+
+def test_grpo_qwen3_target_fails_fast_without_gpu():
+    if subprocess.run(["sh", "-c", "command -v nvidia-smi"], capture_output=True).returncode == 0:
+        pytest.skip("this machine has nvidia-smi")
+    # It must not start installing the GPU stack first: the timeout would catch that.
+    proc = subprocess.run(["make", "-s", "grpo-qwen3"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "needs a CUDA GPU" in proc.stderr and "make demo" in proc.stderr

@@ -1,0 +1,121 @@
+"""Policies: backend choice, the Unsloth arguments a config builds, and the transformers backend for real."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from data_prep.formats import FORMATS
+from recipes.config import load_config
+from recipes.errors import RecipeError
+from recipes.grpo import policy_spec
+from recipes.model import (
+    PolicySpec,
+    choose_backend,
+    format_chat_template,
+    load_policy,
+    unsloth_load_kwargs,
+    unsloth_peft_kwargs,
+)
+from tests.conftest import REPO
+
+
+@pytest.mark.parametrize(
+    ("requested", "cuda", "unsloth", "expected"),
+    [
+        ("auto", False, False, "transformers"),
+        ("auto", False, True, "transformers"),
+        ("auto", True, False, "transformers"),
+        ("auto", True, True, "unsloth"),
+        ("transformers", True, True, "transformers"),
+        ("unsloth", True, True, "unsloth"),
+    ],
+)
+def test_backend_choice(requested, cuda, unsloth, expected):
+    assert choose_backend(requested, cuda, unsloth) == expected
+
+
+def test_unsloth_without_gpu_is_one_clear_line():
+    with pytest.raises(RecipeError) as err:
+        choose_backend("unsloth", has_cuda=False, has_unsloth=False)
+    message = str(err.value)
+    assert "CUDA GPU" in message and "make demo" in message and "\n" not in message
+
+
+def test_unknown_backend_rejected():
+    with pytest.raises(RecipeError, match="backend: unknown 'tpu'"):
+        choose_backend("tpu", True, True)
+
+
+def test_headline_config_builds_the_notebook_unsloth_calls():
+    cfg = load_config(REPO / "recipes/configs/grpo_qwen3_4b_openr1.yaml")
+    spec = policy_spec(cfg)
+    assert unsloth_load_kwargs(spec) == {
+        "model_name": "unsloth/Qwen3-4B-Base", "max_seq_length": 2048, "load_in_4bit": True,
+        "fast_inference": True, "max_lora_rank": 32, "gpu_memory_utilization": 0.7,
+    }
+    peft = unsloth_peft_kwargs(spec)
+    assert peft["r"] == 32 and peft["lora_alpha"] == 64 and peft["random_state"] == 3407
+    assert peft["target_modules"] == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    assert peft["use_gradient_checkpointing"] == "unsloth"
+    assert "unsloth" not in sys.modules  # building arguments imports nothing from the GPU stack
+
+
+def test_16bit_switch_reaches_unsloth():
+    cfg = load_config(REPO / "recipes/configs/grpo_qwen3_4b_openr1.yaml", ["--load_in_4bit", "false"])
+    assert unsloth_load_kwargs(policy_spec(cfg))["load_in_4bit"] is False
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_format_chat_template_opens_the_reasoning(name, smollm2_dir):
+    from transformers import AutoTokenizer
+
+    fmt = FORMATS[name]
+    tok = AutoTokenizer.from_pretrained(smollm2_dir)
+    tok.chat_template = format_chat_template(fmt)
+    prompt = tok.apply_chat_template([{"role": "user", "content": "What is 2 + 3?"}], tokenize=False,
+                                     add_generation_prompt=True)
+    assert prompt.startswith(fmt.system_prompt + tok.eos_token)
+    assert prompt.endswith("What is 2 + 3?" + fmt.generation_prefix)
+    full = tok.apply_chat_template(
+        [{"role": "user", "content": "Q"}, {"role": "assistant", "content": fmt.render("r", "5")}], tokenize=False)
+    assert full.endswith(fmt.render("r", "5") + tok.eos_token)
+
+
+def test_transformers_backend_attaches_lora(tiny_model_dir):
+    spec = PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=False,
+                      lora_rank=4, lora_alpha=8, lora_target_modules=("q_proj", "v_proj"), chat_template="model")
+    policy = load_policy(spec)
+    assert policy.backend == "transformers"
+    trainable = [n for n, p in policy.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    assert any("q_proj.lora_A" in n for n in trainable) and not any("k_proj" in n for n in trainable)
+    assert policy.tokenizer.pad_token is not None
+
+
+def test_transformers_backend_4bit_on_cpu(tiny_model_dir):
+    pytest.importorskip("bitsandbytes")
+    spec = PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=True,
+                      lora_rank=4, lora_alpha=8, chat_template="model", gradient_checkpointing=False)
+    policy = load_policy(spec)
+    kinds = {type(m).__name__ for m in policy.model.modules()}
+    assert "Linear4bit" in kinds
+
+
+def test_missing_model_is_one_line(tmp_path):
+    spec = PolicySpec(model_name=str(tmp_path / "nope"), backend="transformers", load_in_4bit=False)
+    with pytest.raises(RecipeError, match="model_name: cannot load"):
+        load_policy(spec)
+
+
+@pytest.mark.slow
+def test_packaged_smollm2_answers_in_chat(smollm2_dir):
+    from recipes.evaluate import generate
+
+    spec = PolicySpec(model_name="smollm2-135m-instruct", backend="transformers", load_in_4bit=False,
+                      trainable=False, chat_template="model")
+    policy = load_policy(spec)
+    [(text, n)] = generate(policy, [[{"role": "user", "content": "What is the capital of France?"}]], 16, 1)
+    assert "Paris" in text
+    assert 0 < n <= 16
