@@ -112,7 +112,8 @@ def _coerce_one(value: Any, hint: Any) -> Any:
     """Convert ``value`` to ``hint`` or raise ValueError; strings come from the CLI."""
     origin = typing.get_origin(hint) or hint
     if hint is type(None):
-        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+        # Only YAML's spelling: "none" is a real value of some TRL fields (report_to: none).
+        if value is None or (isinstance(value, str) and value in ("null", "~")):
             return None
     elif hint is bool:
         if isinstance(value, bool):

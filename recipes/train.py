@@ -26,6 +26,7 @@ from recipes.run_dir import (
     trim_metrics,
     write_json,
 )
+from recipes.trl_compat import ensure_logprob_kernel
 
 EXIT_SIGTERM = 143
 
@@ -100,6 +101,7 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     started = time.time()
 
     policy = load_policy(policy_spec(cfg))
+    ensure_logprob_kernel()  # after unsloth's import; a no-op where Triton exists
     _check_generation_backend(cfg, policy.backend)
     stages: dict[str, dict] = {}
     if cfg.recipe.evaluate:

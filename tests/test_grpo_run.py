@@ -24,7 +24,7 @@ def write_config(tmp_path: Path, model_dir: Path, **extra) -> Path:
     cfg = {
         "model_name": str(model_dir), "backend": "transformers", "load_in_4bit": False, "chat_template": "model",
         "lora_rank": 4, "lora_alpha": 8, "format": "r1", "dataset": "arithmetic", "dataset_limit": 16,
-        "reward_funcs": ["length"], "reward_params": {"length": {"target": 12}},
+        "reward_funcs": ["length"], "reward_params": {"length": {"target": 0, "scale": 400, "unit": "chars"}},
         "learning_rate": 0.05, "num_generations": 4, "per_device_train_batch_size": 8,
         "max_completion_length": 12, "temperature": 1.0, "beta": 0.0, "max_steps": 2, "save_steps": 1,
         "logging_steps": 1, "bf16": False, "gradient_checkpointing": False, "use_cpu": True,
