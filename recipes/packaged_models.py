@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from recipes.run_dir import atomic_save_dir
 
 
 @dataclass(frozen=True)
@@ -92,20 +92,15 @@ def _convert_gguf(spec: PackagedModel, gguf: Path, target: Path) -> None:
     if unexpected or [k for k in missing if not k.startswith("lm_head")]:
         raise RuntimeError(f"GGUF conversion mismatch: missing={missing} unexpected={unexpected}")
     model.tie_weights()
+    # The GGUF tokenizer asks for WordPiece-style clean-up, which mangles BPE text
+    # (and makes transformers warn on every load).
+    tokenizer.clean_up_tokenization_spaces = False
     if spec.eos_token:
         tokenizer.eos_token = spec.eos_token
         model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids(spec.eos_token)
     if spec.pad_token:
         tokenizer.pad_token = spec.pad_token
         model.generation_config.pad_token_id = tokenizer.convert_tokens_to_ids(spec.pad_token)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    with atomic_save_dir(target) as staging:  # a killed conversion leaves no half folder
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        os.replace(staging, target)  # atomic: a killed conversion leaves no half folder
-    except OSError:
-        if not (target / "config.json").is_file():
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

@@ -147,9 +147,7 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         "stages": {k: {m: v[m] for m in ("accuracy", "format_rate", "correct", "n")} for k, v in stages.items()},
     }
     write_json(run_dir / "summary.json", summary)
-    if stages:
-        print("accuracy " + " -> ".join(f"{k} {v['accuracy']:.1%}" for k, v in stages.items()))
-    print(f"adapter: {run_dir / 'adapter'}" + (f"\nreport: {report}" if report else ""))
+    print(f"adapter: {run_dir / 'adapter'}")  # the report's headline and path were printed by compare
     return 0
 
 
