@@ -156,7 +156,18 @@ def stage_stats(run: EvalRun) -> dict[str, Any]:
         "format_ok": format_ok, "format_rate": format_ok / n, "format_ci": list(wilson_interval(format_ok, n)),
         "mean_tokens": sum(r["n_tokens"] for r in run.rows) / n,
         **{k: s.get(k) for k in ("model", "adapter", "dataset", "split", "format", "seed")},
+        "by_phrasing": by_phrasing(run.rows),
     }
+
+
+def by_phrasing(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Accuracy per phrasing group (held-out vs training templates), when rows carry one; else {}."""
+    groups: dict[str, list[bool]] = {}
+    for r in rows:
+        if r.get("phrasing"):
+            groups.setdefault(str(r["phrasing"]), []).append(bool(r["correct"]))
+    return {g: {"correct": sum(v), "n": len(v), "accuracy": sum(v) / len(v),
+                "accuracy_ci": list(wilson_interval(sum(v), len(v)))} for g, v in sorted(groups.items())}
 
 
 def _side(row: dict[str, Any]) -> dict[str, Any]:

@@ -100,6 +100,8 @@ def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFo
             "correct": bool(is_correct(extracted, row["answer"])),
             "format_ok": bool(fmt.exact_match(text)),
             "n_tokens": int(n_tokens),
+            # Generated arithmetic marks held-out phrasings; reports break accuracy down by it.
+            **({"phrasing": row["phrasing"]} if row.get("phrasing") else {}),
         })
     return records
 

@@ -140,6 +140,17 @@ def md_text(text: Any, limit: int | None = None) -> str:
     return s.replace("\r\n", "\n").replace("\n", "<br>")
 
 
+def phrasing_groups(stages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Phrasing groups present in every stage (empty when the data has no phrasing column)."""
+    sets = [set(s.get("by_phrasing") or {}) for s in stages]
+    return sorted(set.intersection(*sets)) if sets and all(sets) else []
+
+
+def phrasing_cell(stage: Mapping[str, Any], group: str) -> str:
+    g = stage["by_phrasing"][group]
+    return f"{pct(g['accuracy'])} ({g['correct']}/{g['n']}; CI {ci(g['accuracy_ci'])})"
+
+
 def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -162,6 +173,10 @@ def render_markdown(comparison: Mapping[str, Any], examples: Sequence[Sequence[E
         [[md_text(s["label"]), f"{pct(s['accuracy'])} ({s['correct']}/{s['n']})", ci(s["accuracy_ci"]),
           pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}", s["n"], _md_model(s)]
          for s in stages])
+    if groups := phrasing_groups(stages):
+        out += ["", "### Accuracy by phrasing", ""]
+        out += _md_table(["stage", *groups],
+                         [[md_text(s["label"]), *(phrasing_cell(s, g) for g in groups)] for s in stages])
     out += ["", "## Changes", ""]
     out += _md_table(
         ["comparison", "accuracy", "change", "fixed", "broken", "unchanged", "McNemar p", "verdict"],
@@ -342,6 +357,11 @@ def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Examp
           ci(s["accuracy_ci"]), pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}",
           str(s["n"]), _html_model(s)] for s in stages],
         numeric={1, 2, 3, 4, 5, 6})
+    if groups := phrasing_groups(stages):
+        stage_table += "<h3>Accuracy by phrasing</h3>" + _html_table(
+            ["stage", *(esc(g) for g in groups)],
+            [[f"<b>{esc(s['label'])}</b>", *(esc(phrasing_cell(s, g)) for g in groups)] for s in stages],
+            numeric=set(range(1, len(groups) + 1)))
     change_table = _html_table(
         ["comparison", "accuracy", "change", "fixed", "broken", "unchanged", "McNemar p", "verdict"],
         [[f"<b>{esc(transition_name(t))}</b>", f"{pct(t['before_accuracy'])} → {pct(t['after_accuracy'])}",
