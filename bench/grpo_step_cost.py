@@ -20,8 +20,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transformers import TrainerCallback  # noqa: E402
-
 from data_prep.formats import get_format  # noqa: E402
 from recipes.config import load_config  # noqa: E402
 from recipes.grpo import policy_spec, reward_functions, train_dataset  # noqa: E402
@@ -37,16 +35,22 @@ VARIANTS = {
 }
 
 
-class StepTimer(TrainerCallback):
-    def __init__(self):
-        self.times: list[float] = []
-        self._start = 0.0
+def step_timer():
+    """A callback recording each optimizer step's wall time (transformers imported after recipes)."""
+    from transformers import TrainerCallback
 
-    def on_step_begin(self, args, state, control, **kwargs):
-        self._start = time.perf_counter()
+    class StepTimer(TrainerCallback):
+        def __init__(self):
+            self.times: list[float] = []
+            self._start = 0.0
 
-    def on_step_end(self, args, state, control, **kwargs):
-        self.times.append(time.perf_counter() - self._start)
+        def on_step_begin(self, args, state, control, **kwargs):
+            self._start = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.times.append(time.perf_counter() - self._start)
+
+    return StepTimer()
 
 
 def time_variant(overrides: list[str], steps: int) -> list[float]:
@@ -58,7 +62,7 @@ def time_variant(overrides: list[str], steps: int) -> list[float]:
         rewards = reward_functions(cfg, get_format(cfg.recipe.format))
         policy = load_policy(policy_spec(cfg))
         ensure_logprob_kernel()
-        timer = StepTimer()
+        timer = step_timer()
         GRPOTrainer(model=policy.model, reward_funcs=rewards, args=cfg.grpo, train_dataset=train_dataset(cfg),
                     processing_class=policy.tokenizer, callbacks=[timer]).train()
     return timer.times[1:]
