@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     fmt = get_format(cfg.recipe.format)
     dataset = train_dataset(cfg)
     rewards = reward_functions(cfg, fmt)
-    if cfg.recipe.evaluate and (eval_source(cfg)[1] or eval_source(cfg)[0] == "arithmetic"):
+    eval_name, eval_file = eval_source(cfg)
+    if cfg.recipe.evaluate and (eval_file or eval_name == "arithmetic"):
         eval_dataset(cfg)  # local eval data: fail now, not after training (hub data is fetched later)
     print_plan(cfg, dataset, rewards, fmt)
     if args.dry_run:

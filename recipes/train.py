@@ -7,8 +7,10 @@ evaluate base -> (optional) SFT format priming -> evaluate primed -> GRPO
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +47,10 @@ def configure_wandb(cfg: RunConfig, run_dir: Path) -> None:
 
 
 def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, label: str,
-                   adapter_dir: Path | None) -> dict[str, Any]:
+                   adapter_dir: Path | None, load_eval: Callable[[], Any]) -> dict[str, Any]:
     """Evaluate the policy as it is now on the held-out split; reuse a finished result on resume."""
     from recipes.evaluate import evaluate_policy
-    from recipes.grpo import eval_dataset, eval_source
+    from recipes.grpo import eval_source
 
     out = run_dir / "eval" / label
     if (out / "summary.json").is_file():
@@ -57,10 +59,11 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
         # vLLM generates from the base weights; the adapter rides along as a LoRA request.
         policy.lora_request = policy.model.load_lora(str(adapter_dir)) if adapter_dir else None
     r = cfg.recipe
+    dataset_name, data_file = eval_source(cfg)
     meta = {"label": label, "model": r.model_name, "adapter": str(adapter_dir) if adapter_dir else None,
-            "dataset": eval_source(cfg)[0], "data_file": eval_source(cfg)[1],
+            "dataset": dataset_name, "data_file": data_file,
             "split": r.eval_split, "seed": cfg.grpo.seed, "backend": policy.backend}
-    summary = evaluate_policy(policy, eval_dataset(cfg), fmt, out, max_new_tokens=r.eval_max_new_tokens,
+    summary = evaluate_policy(policy, load_eval(), fmt, out, max_new_tokens=r.eval_max_new_tokens,
                               batch_size=r.eval_batch_size, meta=meta)
     print(f"{label}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
           f"format {summary['format_rate']:.1%}", flush=True)
@@ -86,7 +89,7 @@ def _restore_sft_adapter(policy, run_dir: Path) -> bool:
 
 
 def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool) -> int:
-    from recipes.grpo import policy_spec
+    from recipes.grpo import eval_dataset, policy_spec
     from recipes.model import load_policy
 
     run_dir = Path(cfg.grpo.output_dir)
@@ -104,8 +107,9 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     ensure_logprob_kernel()  # after unsloth's import; a no-op where Triton exists
     _check_generation_backend(cfg, policy.backend)
     stages: dict[str, dict] = {}
+    load_eval = functools.cache(lambda: eval_dataset(cfg))  # built once, and only if a stage still needs it
     if cfg.recipe.evaluate:
-        stages["base"] = evaluate_stage(policy, cfg, fmt, run_dir, "base", None)
+        stages["base"] = evaluate_stage(policy, cfg, fmt, run_dir, "base", None, load_eval)
     sft: dict[str, Any] | None = None
     needs_priming = cfg.recipe.sft_prime is not None and checkpoint is None
     if needs_priming and not _restore_sft_adapter(policy, run_dir):
@@ -114,7 +118,7 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)
         print(f"sft priming: {sft['steps']} steps on {sft['rows']} rows", flush=True)
     if cfg.recipe.sft_prime is not None and cfg.recipe.evaluate:
-        stages["primed"] = evaluate_stage(policy, cfg, fmt, run_dir, "primed", run_dir / "sft_adapter")
+        stages["primed"] = evaluate_stage(policy, cfg, fmt, run_dir, "primed", run_dir / "sft_adapter", load_eval)
 
     from trl import GRPOTrainer  # after unsloth (imported by load_policy) so its patches apply
 
@@ -136,7 +140,7 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     with atomic_save_dir(run_dir / "adapter") as tmp:
         trainer.save_model(str(tmp))
     if cfg.recipe.evaluate:
-        stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter")
+        stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter", load_eval)
     report = _write_report(run_dir, stages) if cfg.recipe.evaluate else None
 
     summary = {
