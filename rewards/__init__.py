@@ -37,14 +37,17 @@ example is "correct" in a report exactly when it earns `answer`'s top score.
 from rewards.base import Reward
 from rewards.completions import completion_text
 from rewards.correctness import is_correct
+from rewards.graders import GRADERS, grader_for
 from rewards.numbers import parse_number
 from rewards.registry import REGISTRY, build_rewards, validate_weights
 
 __all__ = [
+    "GRADERS",
     "REGISTRY",
     "Reward",
     "build_rewards",
     "completion_text",
+    "grader_for",
     "is_correct",
     "parse_number",
     "validate_weights",

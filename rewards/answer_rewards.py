@@ -19,10 +19,10 @@ import threading
 
 from data_prep.formats import ReasoningFormat
 from rewards.base import Reward
-from rewards.correctness import is_correct
+from rewards.correctness import gold_text, is_correct
 from rewards.numbers import numbers_in, parse_exact, parse_number
 
-__all__ = ["answer", "correctness", "integer", "math_verify", "number"]
+__all__ = ["answer", "correctness", "integer", "math_equivalent", "math_verify", "number"]
 
 
 def _answer(
@@ -202,6 +202,37 @@ def _boxed(text: str) -> str:
     return text if "\\boxed" in text or "$" in text else f"\\boxed{{{text}}}"
 
 
+def math_equivalent(guess: str | None, gold: object, *, timeout_s: int = 5, max_chars: int = 1000) -> bool:
+    """Whether an extracted answer equals the gold by value, through math-verify (`is_correct` first).
+
+    The answer check of recipes that train on `math_verify`: the evaluator
+    grades their reports with it, so report and reward agree.
+
+    >>> math_equivalent(r"\\frac{1}{2}", "0.5"), math_equivalent("1/3", "0.5"), math_equivalent(None, "1")
+    (True, False, False)
+    """
+    from math_verify import parse, verify
+    from math_verify.errors import TimeoutException
+
+    gold = gold_text(gold)
+    if guess is None or gold is None or not gold.strip():
+        return False
+    if is_correct(guess, gold):  # fast path: plain numbers never reach sympy
+        return True
+    if len(guess) > max_chars or len(gold) > max_chars:
+        return False
+    # math-verify's time limit is signal.alarm: only possible on the main thread.
+    limit = timeout_s if threading.current_thread() is threading.main_thread() else None
+    try:
+        gold_parsed = parse(_boxed(gold.strip()), parsing_timeout=limit)
+        guess_parsed = parse(_boxed(guess), parsing_timeout=limit)
+        if not gold_parsed or not guess_parsed:
+            return False
+        return bool(verify(gold_parsed, guess_parsed, timeout_seconds=limit))
+    except TimeoutException:  # a BaseException: not caught by Reward's fallback
+        return False
+
+
 def _math_verify(
     text: str,
     gold: str | None,
@@ -212,28 +243,10 @@ def _math_verify(
     timeout_s: int,
     max_chars: int,
 ) -> float:
-    from math_verify import parse, verify
-    from math_verify.errors import TimeoutException
-
     if gold is None or not gold.strip():
         return 0.0
     guess = fmt.extract(text)
-    if guess is None:
-        return wrong
-    if is_correct(guess, gold):  # fast path: plain numbers never reach sympy
-        return correct
-    if len(guess) > max_chars or len(gold) > max_chars:
-        return wrong
-    # math-verify's time limit is signal.alarm: only possible on the main thread.
-    limit = timeout_s if threading.current_thread() is threading.main_thread() else None
-    try:
-        gold_parsed = parse(_boxed(gold.strip()), parsing_timeout=limit)
-        guess_parsed = parse(_boxed(guess), parsing_timeout=limit)
-        if not gold_parsed or not guess_parsed:
-            return wrong
-        return correct if verify(gold_parsed, guess_parsed, timeout_seconds=limit) else wrong
-    except TimeoutException:  # a BaseException: not caught by Reward's fallback
-        return wrong
+    return correct if math_equivalent(guess, gold, timeout_s=timeout_s, max_chars=max_chars) else wrong
 
 
 def math_verify(
