@@ -34,7 +34,18 @@ import yaml
 from recipes.errors import RecipeError
 
 DEFAULT_REWARDS = "format_exact,format_approx,answer,number"
-SECRET_MARKERS = ("token", "api_key", "password", "secret")
+# Never written to config.yaml. By name, not substring: "token" would also drop
+# eval_max_new_tokens or max_completion_length's siblings and break re-evaluation.
+SECRET_KEYS = frozenset({"hub_token"})
+SECRET_SUFFIXES = ("api_key", "password", "secret", "auth_token")
+
+
+def is_secret(key: str) -> bool:
+    """
+    >>> [is_secret(k) for k in ("hub_token", "wandb_api_key", "eval_max_new_tokens", "pad_token")]
+    [True, True, False, False]
+    """
+    return key in SECRET_KEYS or key.lower().endswith(SECRET_SUFFIXES)
 
 
 @dataclass
@@ -92,9 +103,11 @@ class RecipeArguments:
 @dataclass
 class RunConfig:
     recipe: RecipeArguments
-    grpo: Any  # trl.GRPOConfig (imported lazily: trl pulls in torch)
+    grpo: Any  # trl.GRPOConfig, or Unsloth's subclass of it when backend is unsloth (imported lazily)
     source: str
     explicit: dict[str, Any]  # the keys the user set (YAML + CLI), after type coercion
+    backend: str = "transformers"  # recipe.backend resolved on this machine (auto -> unsloth/transformers)
+    backend_problem: str | None = None  # why the requested backend cannot run here (load_policy raises it)
 
 
 # ---------------------------------------------------------------- type coercion
@@ -111,6 +124,8 @@ def _members(hint: Any) -> tuple[Any, ...]:
 def _coerce_one(value: Any, hint: Any) -> Any:
     """Convert ``value`` to ``hint`` or raise ValueError; strings come from the CLI."""
     origin = typing.get_origin(hint) or hint
+    if hint is Any:  # Unsloth's vllm_sampling_params
+        return value
     if hint is type(None):
         # Only YAML's spelling: "none" is a real value of some TRL fields (report_to: none).
         if value is None or (isinstance(value, str) and value in ("null", "~")):
@@ -168,16 +183,31 @@ def _describe(hint: Any) -> str:
 
 
 def _field_hints() -> dict[str, tuple[str, Any]]:
-    """field name -> (owner, type hint) for RecipeArguments and GRPOConfig."""
+    """field name -> (owner, type hint) for RecipeArguments and GRPOConfig (TRL's, or Unsloth's subclass)."""
     from trl import GRPOConfig
 
     hints: dict[str, tuple[str, Any]] = {}
     for owner, cls in (("grpo", GRPOConfig), ("recipe", RecipeArguments)):
-        resolved = typing.get_type_hints(cls)
+        resolved = _type_hints(cls)
         for f in dataclasses.fields(cls):
             if f.init:
-                hints[f.name] = (owner, resolved[f.name])
+                hints[f.name] = (owner, resolved.get(f.name, Any))
     return hints
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    """Resolved annotations; a class generated at run time (Unsloth's) may not resolve: then per class."""
+    try:
+        return typing.get_type_hints(cls)
+    except (NameError, TypeError):
+        hints: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            if dataclasses.is_dataclass(klass):
+                try:
+                    hints.update(typing.get_type_hints(klass))
+                except (NameError, TypeError):
+                    hints.update({name: Any for name in getattr(klass, "__annotations__", {})})
+        return hints
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -217,8 +247,13 @@ def parse_overrides(argv: list[str]) -> dict[str, str]:
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """YAML + CLI overrides -> validated RecipeArguments and GRPOConfig, or RecipeError."""
+    """YAML + CLI overrides -> validated RecipeArguments and GRPOConfig, or RecipeError.
+
+    The backend is resolved first: for Unsloth that imports unsloth, so the
+    GRPOConfig built below is already Unsloth's class (see `recipes.backend`).
+    """
     raw = {**read_yaml(path), **parse_overrides(overrides or [])}
+    backend, backend_problem = _resolve_backend(raw.get("backend", RecipeArguments.backend))
     hints = _field_hints()
     values: dict[str, dict[str, Any]] = {"recipe": {}, "grpo": {}}
     for key, value in raw.items():
@@ -231,23 +266,56 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
             values[owner][key] = _coerce(hint_type, value)
         except ValueError:
             raise RecipeError(f"{key}: expected {_describe(hint_type)}, got {value!r}") from None
-    if "use_cpu" not in values["grpo"] and not _has_cuda():
-        # GPU recipes ask for bf16; without a GPU, transformers refuses that unless use_cpu is set.
-        # Setting it lets dry runs and CPU tests resolve the GPU configs exactly as written.
-        values["grpo"]["use_cpu"] = True
+    _set_precision(values["grpo"])
     run_name = values["grpo"].setdefault("run_name", Path(path).stem)
     values["grpo"].setdefault("output_dir", str(Path("runs") / run_name))
     recipe = RecipeArguments(**values["recipe"])
     _validate_before_trl(recipe, values["grpo"])
     grpo = _build_grpo_config(values["grpo"])
     _validate_after_trl(recipe, grpo)
-    return RunConfig(recipe, grpo, str(path), {**values["recipe"], **values["grpo"]})
+    return RunConfig(recipe, grpo, str(path), {**values["recipe"], **values["grpo"]}, backend, backend_problem)
+
+
+def _resolve_backend(requested: Any) -> tuple[str, str | None]:
+    """(backend, problem): an unknown name is bad input now; unsloth without a GPU fails at load time,
+    so that ``--dry-run`` can still show a GPU recipe on a laptop."""
+    from recipes.backend import BACKENDS, resolve_backend
+
+    if requested not in BACKENDS:
+        raise RecipeError(f"backend: unknown {requested!r}; expected one of {', '.join(BACKENDS)}")
+    try:
+        return resolve_backend(requested), None
+    except RecipeError as err:
+        return requested, str(err)
+
+
+def _set_precision(grpo: dict[str, Any]) -> None:
+    """bf16/fp16 for the device at hand, unless the config chose.
+
+    On a GPU without bfloat16 (below compute capability 8.0: T4, V100) Unsloth
+    loads float16 and refuses ``bf16: true``, and TRL's default is bf16. So
+    with neither key set: bf16 where the GPU has it, fp16 elsewhere; an explicit
+    ``bf16: true`` there is one clear error instead of Unsloth's TypeError.
+    Without a GPU: ``use_cpu`` (transformers refuses bf16 on CPU otherwise; with
+    it, dry runs and CPU tests resolve the GPU configs as written).
+    """
+    from recipes.backend import bf16_supported
+
+    if not _has_cuda():
+        grpo.setdefault("use_cpu", True)
+        return
+    has_bf16 = bf16_supported()
+    if "bf16" not in grpo and "fp16" not in grpo:
+        grpo["bf16"], grpo["fp16"] = has_bf16, not has_bf16
+    elif grpo.get("bf16") and not has_bf16:
+        raise RecipeError("bf16: this GPU has no bfloat16 (compute capability below 8.0, e.g. T4, V100); "
+                          "remove bf16 from the config (fp16 is then chosen) or set fp16: true")
 
 
 def _has_cuda() -> bool:
-    import torch
+    from recipes.backend import cuda_available
 
-    return torch.cuda.is_available()
+    return cuda_available()
 
 
 def _build_grpo_config(values: dict[str, Any]):
@@ -314,7 +382,7 @@ def resolved_config(cfg: RunConfig) -> dict[str, Any]:
     for name in sorted(keep & grpo_fields):
         out[name] = _plain(getattr(cfg.grpo, name))
     out["config_file"] = cfg.source
-    return {k: v for k, v in out.items() if not any(s in k.lower() for s in SECRET_MARKERS)}
+    return {k: v for k, v in out.items() if not is_secret(k)}
 
 
 def _plain(value: Any) -> Any:

@@ -3,12 +3,17 @@
     python -m recipes.evaluate --model smollm2-135m-instruct --dataset gsm8k \\
         --data-file tests/fixtures/gsm8k_sample.jsonl --limit 20 --out runs/eval/base
 
-Scoring uses the same `format.extract` and `rewards.is_correct` that the
-training rewards use, so "correct" here is exactly "top answer reward" there.
-Generation is greedy and batched: vLLM ``fast_generate`` (with the adapter as
-a LoRA request) on the Unsloth backend, HF ``generate`` with left padding
-otherwise. Writes ``predictions.jsonl`` (one row per example) and
-``summary.json`` into ``--out``; ``recipes.compare`` reads both.
+Scoring uses the same `format.extract` and answer check that the training
+rewards use (`rewards.is_correct`, or math-verify's equivalence for recipes
+that train on `math_verify`: ``rewards.grader_for``), so "correct" here is
+exactly "top answer reward" there. Generation is greedy and batched: vLLM
+``fast_generate`` (with the adapter as a LoRA request) when Unsloth built a
+vLLM engine, HF ``generate`` with left padding otherwise. Writes
+``predictions.jsonl`` (one row per example) and ``summary.json`` into
+``--out``; ``recipes.compare`` reads both. With ``--adapter RUN_DIR/adapter``
+every setting the run's own evaluation used (format, data, split, limit,
+token budget, 4-bit, chat template, grader) comes from ``RUN_DIR/config.yaml``
+unless given here, so a re-evaluation reproduces the run's report.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +29,11 @@ from tqdm.auto import tqdm
 
 from data_prep import build_dataset
 from data_prep.formats import FORMATS, ReasoningFormat, get_format
+from recipes.backend import resolve_backend, vllm_installed
 from recipes.errors import RecipeError, run_cli
 from recipes.io_utils import atomic_write_text, write_jsonl_atomic
-from recipes.model import Policy, PolicySpec, load_policy
-from rewards import is_correct
+from recipes.model import ALL_LINEAR, Policy, PolicySpec, has_vllm_engine, load_policy
+from rewards import GRADERS, grader_for, is_correct
 
 VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "unsloth", "vllm")
 
@@ -46,7 +53,7 @@ def generate(policy: Policy, prompts: list[list[dict]], max_new_tokens: int, bat
     """Greedy completions (text, n_tokens) for chat prompts, in input order."""
     tok = policy.tokenizer
     texts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
-    if policy.backend == "unsloth":
+    if has_vllm_engine(policy.model):
         return _generate_vllm(policy, texts, max_new_tokens)
     return _generate_hf(policy, texts, max_new_tokens, batch_size, desc)
 
@@ -54,17 +61,31 @@ def generate(policy: Policy, prompts: list[list[dict]], max_new_tokens: int, bat
 def _generate_vllm(policy: Policy, texts: list[str], max_new_tokens: int) -> list[tuple[str, int]]:
     from vllm import SamplingParams
 
+    # The chat template already wrote BOS where the model wants one. vLLM tokenizes text prompts with
+    # add_special_tokens=True (vllm renderers/params.py), which would add a second BOS on Llama-style
+    # templates; token-id prompts (vLLM's TokensPrompt) are used as they are.
+    prompts = [{"prompt_token_ids": policy.tokenizer(t, add_special_tokens=False)["input_ids"]} for t in texts]
     params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens)
-    outputs = policy.model.fast_generate(texts, sampling_params=params, lora_request=policy.lora_request)
+    outputs = policy.model.fast_generate(prompts, sampling_params=params, lora_request=policy.lora_request)
     return [(o.outputs[0].text, len(o.outputs[0].token_ids)) for o in outputs]
 
 
 def _generate_hf(policy: Policy, texts: list[str], max_new_tokens: int, batch_size: int,
                  desc: str) -> list[tuple[str, int]]:
+    tok = policy.tokenizer
+    side = tok.padding_side
+    tok.padding_side = "left"  # decoder-only batched generation needs left padding
+    try:
+        return _generate_hf_batches(policy, texts, max_new_tokens, batch_size, desc)
+    finally:
+        tok.padding_side = side  # the tokenizer is shared with the SFT and GRPO trainers
+
+
+def _generate_hf_batches(policy: Policy, texts: list[str], max_new_tokens: int, batch_size: int,
+                         desc: str) -> list[tuple[str, int]]:
     import torch
 
     tok, model = policy.tokenizer, policy.model
-    tok.padding_side = "left"  # decoder-only batched generation needs left padding
     eos_ids = {tok.eos_token_id, tok.pad_token_id} - {None}
     # Similar lengths together: less padding, faster batches; results go back in input order.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -86,8 +107,9 @@ def _generate_hf(policy: Policy, texts: list[str], max_new_tokens: int, batch_si
     return results
 
 
-def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFormat) -> list[dict]:
-    """Per-example records: the grader is the format's extract + the rewards' is_correct."""
+def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFormat,
+          grade: Callable[[str | None, object], bool] = is_correct) -> list[dict]:
+    """Per-example records: the grader is the format's extract + the recipe's answer check."""
     records = []
     for row, (text, n_tokens) in zip(rows, completions, strict=True):
         extracted = fmt.extract(text)
@@ -97,7 +119,7 @@ def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFo
             "gold": row["answer"],
             "completion": text,
             "extracted": extracted,
-            "correct": bool(is_correct(extracted, row["answer"])),
+            "correct": bool(grade(extracted, row["answer"])),
             "format_ok": bool(fmt.exact_match(text)),
             "n_tokens": int(n_tokens),
             # Generated arithmetic marks held-out phrasings; reports break accuracy down by it.
@@ -121,13 +143,15 @@ def summarize(records: list[dict], meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_policy(policy: Policy, dataset, fmt: ReasoningFormat, out_dir: str | Path, *,
-                    max_new_tokens: int, batch_size: int, meta: dict[str, Any]) -> dict[str, Any]:
+                    max_new_tokens: int, batch_size: int, meta: dict[str, Any],
+                    grader: str = "exact") -> dict[str, Any]:
     """Generate, score and write ``predictions.jsonl`` + ``summary.json``; returns the summary."""
     rows = list(dataset)
     completions = generate(policy, [r["prompt"] for r in rows], max_new_tokens, batch_size,
                            desc=f"evaluate {meta.get('label', '')}".strip())
-    records = score(rows, completions, fmt)
-    summary = summarize(records, {**meta, "format": fmt.name, "max_new_tokens": max_new_tokens})
+    records = score(rows, completions, fmt, GRADERS[grader])
+    summary = summarize(records, {**meta, "format": fmt.name, "max_new_tokens": max_new_tokens,
+                                  "grader": grader})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl_atomic(out / "predictions.jsonl", records)
@@ -151,24 +175,52 @@ def run_config_of(adapter: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text()) or {}
 
 
+# CLI defaults, used when neither the command line nor the run's config.yaml sets a value.
+CLI_DEFAULTS: dict[str, Any] = {
+    "dataset": "arithmetic", "data_file": None, "split": "test", "format": "unsloth", "limit": None,
+    "seed": 0, "max_new_tokens": 256, "batch_size": 32, "backend": "auto", "load_in_4bit": False,
+    "chat_template": "auto", "grader": "exact",
+}
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m recipes.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="hub id, local path or packaged alias (default: the run's model)")
-    p.add_argument("--adapter", help="RUN_DIR/adapter of a trained LoRA")
-    p.add_argument("--dataset", default="arithmetic")
+    p.add_argument("--adapter", help="RUN_DIR/adapter of a trained LoRA; the run's settings become the defaults")
+    p.add_argument("--dataset", help="arithmetic, gsm8k or openr1_math (default: the run's eval set, else arithmetic)")
     p.add_argument("--data-file", help="local jsonl/parquet instead of the hub")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", help="default: the run's eval_split, else test")
     p.add_argument("--format", help=f"one of {', '.join(FORMATS)} (default: the run's, else unsloth)")
     p.add_argument("--limit", type=int)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-new-tokens", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--backend", default="auto")
-    p.add_argument("--load-in-4bit", action="store_true")
-    p.add_argument("--chat-template", default="auto", help="auto | model | format")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--max-new-tokens", type=int, help="default: the run's eval_max_new_tokens, else 256")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--backend", help="auto | unsloth | transformers")
+    p.add_argument("--load-in-4bit", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--chat-template", help="auto | model | format")
+    p.add_argument("--grader", choices=sorted(GRADERS), help="answer check (default: the run's, else exact)")
     p.add_argument("--label", help="stage name shown in reports (default: base, or tuned with --adapter)")
     p.add_argument("--out", required=True)
     return p.parse_args(argv)
+
+
+def run_settings(run_cfg: dict[str, Any]) -> dict[str, Any]:
+    """The evaluation settings a run used, from its config.yaml, in this CLI's names."""
+    if not run_cfg:
+        return {}
+    dataset = run_cfg.get("eval_dataset") or run_cfg.get("dataset")
+    same_data = dataset == run_cfg.get("dataset")
+    found = {
+        "dataset": dataset,
+        "data_file": run_cfg.get("eval_data_file") or (run_cfg.get("data_file") if same_data else None),
+        "split": run_cfg.get("eval_split"), "format": run_cfg.get("format"), "limit": run_cfg.get("eval_limit"),
+        "seed": run_cfg.get("seed"), "max_new_tokens": run_cfg.get("eval_max_new_tokens"),
+        "batch_size": run_cfg.get("eval_batch_size"), "backend": run_cfg.get("backend"),
+        "load_in_4bit": run_cfg.get("load_in_4bit"), "chat_template": run_cfg.get("chat_template"),
+        "grader": grader_for(run_cfg["reward_funcs"]) if run_cfg.get("reward_funcs") else None,
+        "dataset_kwargs": run_cfg.get("eval_dataset_kwargs") or run_cfg.get("dataset_kwargs"),
+    }
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,29 +229,36 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or run_cfg.get("model_name")
     if not model:
         raise RecipeError("model: pass --model (or --adapter of a run whose config.yaml names it)")
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    from_run = run_settings(run_cfg)
+    opts = {**CLI_DEFAULTS, **from_run, **given}
+    backend = resolve_backend(opts["backend"])  # unsloth first, before anything imports transformers
     try:
-        fmt = get_format(args.format or run_cfg.get("format") or "unsloth")
+        fmt = get_format(opts["format"])
     except ValueError as err:
         raise RecipeError(str(err)) from None
-    for name, value in (("limit", args.limit), ("max-new-tokens", args.max_new_tokens),
-                        ("batch-size", args.batch_size)):
-        if value is not None and value < 1:
-            raise RecipeError(f"{name}: expected a positive integer, got {value}")
-    dataset = build_dataset(args.dataset, split=args.split, limit=args.limit, seed=args.seed,
-                            format=fmt.name, data_file=args.data_file)
+    for name in ("limit", "max_new_tokens", "batch_size"):
+        if opts[name] is not None and opts[name] < 1:
+            raise RecipeError(f"{name.replace('_', '-')}: expected a positive integer, got {opts[name]}")
+    # Builder knobs travel only with the run's own data (a --dataset of another kind has other knobs).
+    knobs = from_run.get("dataset_kwargs") if opts["dataset"] == from_run.get("dataset") else None
+    dataset = build_dataset(opts["dataset"], split=opts["split"], limit=opts["limit"], seed=opts["seed"],
+                            format=fmt.name, data_file=opts["data_file"], **(knobs or {}))
     spec = PolicySpec(
-        model_name=model, backend=args.backend, load_in_4bit=args.load_in_4bit, format=fmt.name,
-        chat_template=run_cfg.get("chat_template", args.chat_template), trainable=False,
-        adapter=args.adapter, lora_rank=int(run_cfg.get("lora_rank", 32)),
+        model_name=model, backend=backend, load_in_4bit=opts["load_in_4bit"], format=fmt.name,
+        chat_template=opts["chat_template"], trainable=False, adapter=args.adapter,
+        lora_rank=int(run_cfg.get("lora_rank", 32)), lora_alpha=int(run_cfg.get("lora_alpha", 64)),
+        lora_target_modules=tuple(run_cfg.get("lora_target_modules") or ALL_LINEAR),
+        fast_inference=vllm_installed(),
     )
     policy = load_policy(spec)
     meta = {
         "label": args.label or ("tuned" if args.adapter else "base"),
-        "model": model, "adapter": args.adapter, "dataset": args.dataset,
-        "data_file": args.data_file, "split": args.split, "seed": args.seed, "backend": policy.backend,
+        "model": model, "adapter": args.adapter, "dataset": opts["dataset"],
+        "data_file": opts["data_file"], "split": opts["split"], "seed": opts["seed"], "backend": policy.backend,
     }
-    summary = evaluate_policy(policy, dataset, fmt, args.out, max_new_tokens=args.max_new_tokens,
-                              batch_size=args.batch_size, meta=meta)
+    summary = evaluate_policy(policy, dataset, fmt, args.out, max_new_tokens=opts["max_new_tokens"],
+                              batch_size=opts["batch_size"], meta=meta, grader=opts["grader"])
     print(f"{meta['label']}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
           f"format {summary['format_rate']:.1%}, mean tokens {summary['mean_tokens']:.1f} -> {args.out}")
     return 0

@@ -32,14 +32,22 @@ from recipes.errors import RecipeError, run_cli
 from rewards import build_rewards
 
 
+def wants_colocated_vllm(cfg: RunConfig) -> bool:
+    """Generation through a vLLM engine in this process (Unsloth's fast_inference), not a server."""
+    return bool(cfg.grpo.use_vllm) and cfg.grpo.vllm_mode == "colocate"
+
+
 def policy_spec(cfg: RunConfig, **changes: Any):
+    from recipes.backend import vllm_installed
     from recipes.model import PolicySpec
 
     r = cfg.recipe
     spec = PolicySpec(
-        model_name=r.model_name, backend=r.backend, load_in_4bit=r.load_in_4bit,
+        model_name=r.model_name, backend=cfg.backend, load_in_4bit=r.load_in_4bit,
         max_seq_length=r.max_seq_length, lora_rank=r.lora_rank, lora_alpha=r.lora_alpha,
         lora_dropout=r.lora_dropout, lora_target_modules=tuple(r.lora_target_modules),
+        # vLLM reserves gpu_memory_utilization of the card: only when GRPO generates with it.
+        fast_inference=wants_colocated_vllm(cfg) and vllm_installed(),
         gpu_memory_utilization=r.gpu_memory_utilization, random_state=cfg.grpo.seed,
         gradient_checkpointing=bool(cfg.grpo.gradient_checkpointing), chat_template=r.chat_template,
         format=r.format,
@@ -79,8 +87,9 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
     g, r = cfg.grpo, cfg.recipe
     weights = g.reward_weights or [1.0] * len(rewards)
     print(f"run        {g.run_name} -> {g.output_dir}")
-    print(f"model      {r.model_name} (backend {r.backend}, 4-bit {r.load_in_4bit}, "
+    print(f"model      {r.model_name} (backend {cfg.backend}, 4-bit {r.load_in_4bit}, "
           f"LoRA r={r.lora_rank} alpha={r.lora_alpha})")
+    print(f"device     {describe_device(cfg)}")
     print(f"data       {r.dataset}{' ' + r.data_file if r.data_file else ''}: {len(dataset)} prompts, "
           f"format {fmt.name}")
     print("rewards    " + ", ".join(f"{f.__name__} x{w:g}" for f, w in zip(rewards, weights, strict=True)))
@@ -93,6 +102,29 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
         name, data_file = eval_source(cfg)
         print(f"evaluate   {name} {data_file or 'split ' + r.eval_split}, {r.eval_limit} examples")
     print(f"report_to  {', '.join(g.report_to) if g.report_to else 'none'}")
+
+
+def describe_device(cfg: RunConfig) -> str:
+    """What this machine gives the run: precision and the generation engine."""
+    from recipes.backend import cuda_available, vllm_installed
+
+    g = cfg.grpo
+    if cfg.backend_problem:
+        return f"cannot run here: {cfg.backend_problem}"
+    if not cuda_available():
+        precision = "fp32 on CPU (on a GPU: bf16 at compute capability >= 8.0, fp16 below)"
+    else:
+        precision = "bf16" if g.bf16 else "fp16" if g.fp16 else "fp32"
+    if not g.use_vllm:
+        engine = "transformers generate"
+    elif g.vllm_mode == "server":
+        engine = f"vLLM server at {g.vllm_server_host}:{g.vllm_server_port}"
+    elif cfg.backend == "unsloth":
+        engine = ("vLLM inside Unsloth (fast_inference)" if vllm_installed()
+                  else "transformers generate (vllm is not installed)")
+    else:
+        engine = "vLLM colocated (TRL)"
+    return f"{precision}; generation: {engine}"
 
 
 def main(argv: list[str] | None = None) -> int:

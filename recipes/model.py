@@ -14,8 +14,11 @@
 * ``auto``: Unsloth when CUDA is present and Unsloth is installed, else
   transformers.
 
-unsloth and vllm are imported lazily, only inside ``_load_unsloth``: they
-fail to import on a machine without a CUDA GPU.
+unsloth and vllm are imported lazily: they fail to import on a machine
+without a CUDA GPU. A recipe imports unsloth even earlier, before it builds
+its TRL config (``recipes.backend.resolve_backend``). Without a vLLM engine
+(``fast_inference: false``, vllm missing, or a GPU Unsloth runs vLLM on
+neither) the Unsloth policy generates with transformers' ``generate``.
 
 Base models (Qwen3-4B-Base) don't follow a reasoning format out of the box,
 so like Unsloth's notebook we can install a chat template per format whose
@@ -24,19 +27,17 @@ generation prompt opens the reasoning marker (``chat_template: format``).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from data_prep.formats import ReasoningFormat, get_format
+from recipes.backend import bf16_supported, choose_backend, cuda_available, unsloth_installed
 from recipes.errors import RecipeError
 from recipes.packaged_models import PACKAGED_MODELS, resolve_packaged
 
-BACKENDS = ("auto", "unsloth", "transformers")
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-CPU_RECIPE_HINT = "run the CPU recipe instead: make demo (recipes/configs/grpo_smollm2_demo.yaml)"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class PolicySpec:
     lora_alpha: int = 64
     lora_dropout: float = 0.0
     lora_target_modules: tuple[str, ...] = ALL_LINEAR
-    fast_inference: bool = True  # vLLM inside Unsloth
+    fast_inference: bool = True  # vLLM inside Unsloth (only where vllm is installed: Unsloth raises otherwise)
     gpu_memory_utilization: float = 0.7
     random_state: int = 3407
     gradient_checkpointing: bool = True
@@ -69,40 +70,6 @@ class Policy:
     tokenizer: Any
     backend: str
     lora_request: Any = None  # vLLM LoRARequest for fast_generate (unsloth + adapter)
-
-
-def cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
-def unsloth_installed() -> bool:
-    """Whether unsloth *and* vllm are installed; checked without importing them."""
-    return all(importlib.util.find_spec(m) is not None for m in ("unsloth", "vllm"))
-
-
-def choose_backend(requested: str, has_cuda: bool, has_unsloth: bool) -> str:
-    """Resolve ``auto`` and refuse impossible requests with one clear line.
-
-    >>> choose_backend("auto", has_cuda=False, has_unsloth=False)
-    'transformers'
-    >>> choose_backend("auto", has_cuda=True, has_unsloth=True)
-    'unsloth'
-    """
-    if requested not in BACKENDS:
-        raise RecipeError(f"backend: unknown {requested!r}; expected one of {', '.join(BACKENDS)}")
-    if requested == "unsloth":
-        if not has_cuda:
-            raise RecipeError(f"backend: unsloth needs a CUDA GPU and none was found; {CPU_RECIPE_HINT}")
-        if not has_unsloth:
-            raise RecipeError("backend: unsloth is not installed; run `make setup` on the GPU machine")
-        return "unsloth"
-    if requested == "auto":
-        return "unsloth" if has_cuda and has_unsloth else "transformers"
-    return requested
 
 
 def resolve_model_path(model_name: str) -> str:
@@ -183,6 +150,24 @@ def apply_chat_template_choice(tokenizer: Any, spec: PolicySpec) -> None:
         tokenizer.pad_token = tokenizer.eos_token
 
 
+def has_vllm_engine(model: Any) -> bool:
+    """Whether Unsloth built a vLLM engine for this model (``fast_inference`` on, vLLM usable here).
+
+    ``fast_generate(..., sampling_params=)`` and ``load_lora`` exist only then
+    (unsloth ``models/llama.py`` sets ``vllm_engine``; ``models/_utils.py``
+    ``patch_peft_fast_inference`` adds ``load_lora`` only with an engine).
+    """
+    return getattr(model, "vllm_engine", None) is not None
+
+
+def load_adapter_weights(model: Any, adapter_dir: str | Path) -> None:
+    """Copy a saved LoRA adapter's weights into a PEFT model that has the same LoRA layout."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    set_peft_model_state_dict(model, load_file(str(Path(adapter_dir) / "adapter_model.safetensors")))
+
+
 def load_policy(spec: PolicySpec) -> Policy:
     backend = choose_backend(spec.backend, cuda_available(), unsloth_installed())
     if spec.adapter is not None and not (Path(spec.adapter) / "adapter_config.json").is_file():
@@ -196,13 +181,38 @@ def _load_unsloth(spec: PolicySpec) -> Policy:
 
     model, tokenizer = FastLanguageModel.from_pretrained(**unsloth_load_kwargs(spec))
     apply_chat_template_choice(tokenizer, spec)
+    if spec.fast_inference and not has_vllm_engine(model):
+        print("Unsloth built no vLLM engine (vllm missing or unsupported on this GPU): "
+              "generation falls back to transformers' generate, which is slower")
     lora_request = None
     if spec.trainable or spec.adapter:
         model = FastLanguageModel.get_peft_model(model, **unsloth_peft_kwargs(spec))
     if spec.adapter:
-        # vLLM serves the base weights; the trained adapter rides along per request.
-        lora_request = model.load_lora(spec.adapter)
+        if has_vllm_engine(model):
+            # vLLM serves the base weights; the trained adapter rides along per request.
+            lora_request = model.load_lora(spec.adapter)
+        else:
+            load_adapter_weights(model, spec.adapter)
     return Policy(model, tokenizer, "unsloth", lora_request)
+
+
+def transformers_device_map() -> Any:
+    """Where the transformers backend puts the weights.
+
+    One process: ``auto`` (spread over the visible GPUs). Under ``accelerate
+    launch``: each rank's whole model on its own GPU (accelerate refuses a
+    model spread over several GPUs in distributed training), and no map at all
+    under DeepSpeed ZeRO-3, which partitions the weights itself and refuses one.
+    """
+    from accelerate import PartialState
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    state = PartialState()
+    if state.num_processes == 1:
+        return "auto"
+    if is_deepspeed_zero3_enabled():
+        return None
+    return {"": state.local_process_index}
 
 
 def _load_transformers(spec: PolicySpec) -> Policy:
@@ -210,8 +220,9 @@ def _load_transformers(spec: PolicySpec) -> Policy:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = resolve_model_path(spec.model_name)
-    on_cuda = torch.cuda.is_available()
-    kwargs: dict[str, Any] = {"dtype": torch.bfloat16 if on_cuda else torch.float32}
+    on_cuda = cuda_available()
+    gpu_dtype = torch.bfloat16 if on_cuda and bf16_supported() else torch.float16
+    kwargs: dict[str, Any] = {"dtype": gpu_dtype if on_cuda else torch.float32}
     if spec.load_in_4bit:
         from transformers import BitsAndBytesConfig
 
@@ -221,7 +232,7 @@ def _load_transformers(spec: PolicySpec) -> Policy:
             bnb_4bit_compute_dtype=kwargs["dtype"],
         )
     if on_cuda:
-        kwargs["device_map"] = "auto"
+        kwargs["device_map"] = transformers_device_map()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)

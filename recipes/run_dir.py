@@ -73,13 +73,43 @@ def atomic_save_dir(target: str | Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         yield staging
-        if target.exists():
-            old = target.with_name(f".{target.name}-old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        _replace_dir(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    if target.exists():
+        old = target.with_name(f".{target.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
+def save_trained(trainer, target: str | Path) -> None:
+    """``trainer.save_model`` into ``target`` atomically, once, in one process or under ``accelerate launch``.
+
+    Every rank must call ``save_model`` (DeepSpeed ZeRO-3 gathers the weights
+    from all of them) and HF's Trainer writes files from the main process only.
+    So in distributed runs all ranks save into one staging folder and, after a
+    barrier, the main process alone swaps it into place: no rank can replace
+    the adapter with an empty folder of its own.
+    """
+    target = Path(target)
+    accelerator = trainer.accelerator
+    if accelerator.num_processes == 1:
+        with atomic_save_dir(target) as staging:
+            trainer.save_model(str(staging))
+        return
+    staging = target.with_name(f".{target.name}-staging")
+    if accelerator.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    trainer.save_model(str(staging))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        _replace_dir(staging, target)
+    accelerator.wait_for_everyone()

@@ -28,7 +28,7 @@ from data_prep import build_dataset
 from data_prep.formats import ReasoningFormat
 from recipes.callbacks import MetricsLogger
 from recipes.errors import RecipeError
-from recipes.run_dir import atomic_save_dir
+from recipes.run_dir import save_trained
 
 DEFAULTS: dict[str, Any] = {
     "rows": 300,
@@ -82,7 +82,7 @@ def priming_dataset(cfg, fmt: ReasoningFormat, settings: dict[str, Any], default
 
 def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -> dict[str, Any]:
     """Train the policy's LoRA on formatted solutions; save it to ``run_dir/sft_adapter``."""
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig, SFTTrainer  # Unsloth's subclasses when the run imported unsloth first
 
     settings = sft_settings(cfg.recipe.sft_prime or {})
     data = priming_dataset(cfg, fmt, settings, train_rows)
@@ -94,7 +94,8 @@ def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -
         **{k: settings[k] for k in trainer_keys},
         save_strategy="no",
         report_to=[],  # W&B follows the GRPO stage; SFT's log goes to metrics.jsonl
-        bf16=cfg.grpo.bf16,
+        bf16=cfg.grpo.bf16,  # the precision load_config chose for this device (Unsloth refuses bf16 on fp16 GPUs)
+        fp16=cfg.grpo.fp16,
         seed=cfg.grpo.seed,
         gradient_checkpointing=cfg.grpo.gradient_checkpointing,
         max_length=cfg.recipe.max_seq_length,
@@ -104,6 +105,5 @@ def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -
     trainer = SFTTrainer(model=policy.model, args=args, train_dataset=data, processing_class=policy.tokenizer,
                          callbacks=[MetricsLogger(run_dir / "metrics.jsonl", "sft")])
     result = trainer.train()
-    with atomic_save_dir(run_dir / "sft_adapter") as tmp:
-        trainer.save_model(str(tmp))
+    save_trained(trainer, run_dir / "sft_adapter")
     return {"rows": len(data), "steps": result.global_step, "train_runtime": result.metrics.get("train_runtime")}

@@ -21,29 +21,51 @@ from recipes.callbacks import MetricsLogger, SigtermCheckpoint
 from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_write_text, read_json
+from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
 from recipes.run_dir import (
-    atomic_save_dir,
     checkpoint_step,
     last_complete_checkpoint,
+    save_trained,
     trim_metrics,
     write_json,
 )
 from recipes.trl_compat import ensure_logprob_kernel
+from rewards import grader_for
 
 EXIT_SIGTERM = 143
 
 
+def wandb_credentials_found() -> bool:
+    """Whether wandb would log in by itself: a key in the environment or the one `wandb login` saved.
+
+    ``wandb login`` writes the key to ~/.netrc (or $NETRC), not to the
+    environment; wandb's own reader decides, so we ask it (wandb
+    ``sdk/lib/wbauth/wbnetrc.py``).
+    """
+    import os
+
+    if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
+        return True
+    try:
+        from wandb.sdk.lib.wbauth.wbnetrc import read_netrc_auth
+
+        return read_netrc_auth(host=os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")) is not None
+    except Exception:  # an unreadable or malformed netrc: wandb could not log in with it either
+        return False
+
+
 def configure_wandb(cfg: RunConfig, run_dir: Path) -> None:
-    """Offline W&B when no key is set: never a login prompt, never a crash, never the key in a file."""
+    """Offline W&B when no credentials exist: never a login prompt, never a crash, never the key in a file."""
     import os
 
     if "wandb" not in (cfg.grpo.report_to or []):
         return
     os.environ.setdefault("WANDB_PROJECT", cfg.recipe.wandb_project)
     os.environ.setdefault("WANDB_DIR", str(run_dir))
-    if not os.environ.get("WANDB_API_KEY") and os.environ.get("WANDB_MODE") not in ("offline", "disabled"):
+    if os.environ.get("WANDB_MODE") not in ("offline", "disabled") and not wandb_credentials_found():
         os.environ["WANDB_MODE"] = "offline"
-        print(f"W&B: no WANDB_API_KEY, logging offline to {run_dir}/wandb (upload later: wandb sync)")
+        print(f"W&B: no credentials (WANDB_API_KEY or `wandb login`), logging offline to {run_dir}/wandb "
+              "(upload later: wandb sync)")
 
 
 def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, label: str,
@@ -55,8 +77,9 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
     out = run_dir / "eval" / label
     if (out / "summary.json").is_file():
         return read_json(out / "summary.json")
-    if policy.backend == "unsloth":
+    if has_vllm_engine(policy.model):
         # vLLM generates from the base weights; the adapter rides along as a LoRA request.
+        # (transformers' generate uses the live model, which already holds this stage's adapter.)
         policy.lora_request = policy.model.load_lora(str(adapter_dir)) if adapter_dir else None
     r = cfg.recipe
     dataset_name, data_file = eval_source(cfg)
@@ -64,33 +87,40 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
             "dataset": dataset_name, "data_file": data_file,
             "split": r.eval_split, "seed": cfg.grpo.seed, "backend": policy.backend}
     summary = evaluate_policy(policy, load_eval(), fmt, out, max_new_tokens=r.eval_max_new_tokens,
-                              batch_size=r.eval_batch_size, meta=meta)
+                              batch_size=r.eval_batch_size, meta=meta, grader=grader_for(r.reward_funcs))
     print(f"{label}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
           f"format {summary['format_rate']:.1%}", flush=True)
     return summary
 
 
-def _check_generation_backend(cfg: RunConfig, backend: str) -> None:
+def match_generation_backend(cfg: RunConfig, policy) -> None:
+    """Make ``use_vllm`` say what will really generate the rollouts.
+
+    Unsloth's GRPOTrainer generates with the model's own vLLM engine when there
+    is one (and forces ``use_vllm`` on then: unsloth ``models/rl.py``); without
+    one, ``use_vllm: true`` would make TRL start a second vLLM engine beside
+    the training model. So on the Unsloth backend it follows the engine. The
+    transformers backend needs vllm installed for colocated generation.
+    """
     g = cfg.grpo
-    if g.use_vllm and backend != "unsloth" and g.vllm_mode == "colocate" and importlib.util.find_spec("vllm") is None:
+    if policy.backend == "unsloth":
+        if g.use_vllm and g.vllm_mode == "colocate" and not has_vllm_engine(policy.model):
+            print("use_vllm: no vLLM engine in this Unsloth model; GRPO generates with transformers (slower)")
+            g.use_vllm = False
+    elif g.use_vllm and g.vllm_mode == "colocate" and importlib.util.find_spec("vllm") is None:
         raise RecipeError("use_vllm: vLLM is not installed here; set use_vllm false for the transformers backend")
 
 
 def _restore_sft_adapter(policy, run_dir: Path) -> bool:
     """Load a finished priming adapter into the policy (resumed run); False if there is none."""
-    path = run_dir / "sft_adapter" / "adapter_model.safetensors"
-    if not path.is_file():
+    if not (run_dir / "sft_adapter" / "adapter_model.safetensors").is_file():
         return False
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    set_peft_model_state_dict(policy.model, load_file(str(path)))
+    load_adapter_weights(policy.model, run_dir / "sft_adapter")
     return True
 
 
 def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool) -> int:
     from recipes.grpo import eval_dataset, policy_spec
-    from recipes.model import load_policy
 
     run_dir = Path(cfg.grpo.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +135,7 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
 
     policy = load_policy(policy_spec(cfg))
     ensure_logprob_kernel()  # after unsloth's import; a no-op where Triton exists
-    _check_generation_backend(cfg, policy.backend)
+    match_generation_backend(cfg, policy)
     stages: dict[str, dict] = {}
     load_eval = functools.cache(lambda: eval_dataset(cfg))  # built once, and only if a stage still needs it
     if cfg.recipe.evaluate:
@@ -137,8 +167,7 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         print(f"stopped by SIGTERM at step {trainer.state.global_step}; rerun the same command to resume")
         return EXIT_SIGTERM
 
-    with atomic_save_dir(run_dir / "adapter") as tmp:
-        trainer.save_model(str(tmp))
+    save_trained(trainer, run_dir / "adapter")
     if cfg.recipe.evaluate:
         stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter", load_eval)
     report = _write_report(run_dir, stages) if cfg.recipe.evaluate else None
@@ -148,11 +177,22 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": trainer.state.global_step,
         "train_runtime_s": result.metrics.get("train_runtime"), "wall_time_s": round(time.time() - started, 1),
         "sft_prime": sft, "adapter": str(run_dir / "adapter"), "report": report,
+        "peak_gpu_memory_gib": _peak_gpu_memory_gib(),
         "stages": {k: {m: v[m] for m in ("accuracy", "format_rate", "correct", "n")} for k, v in stages.items()},
     }
     write_json(run_dir / "summary.json", summary)
     print(f"adapter: {run_dir / 'adapter'}")  # the report's headline and path were printed by compare
     return 0
+
+
+def _peak_gpu_memory_gib() -> float | None:
+    """Peak GPU memory torch's allocator handed out in this process (nvidia-smi shows more: its cache,
+    CUDA context, and whatever vLLM allocates outside torch)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
 
 
 def _write_report(run_dir: Path, stages: dict[str, dict]) -> str:

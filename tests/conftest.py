@@ -13,6 +13,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
+FAKES = Path(__file__).parent / "fakes"
+
+# The fake unsloth rewrites TRL when imported: only the contract tests' fixture may import it.
+collect_ignore = ["fakes"]
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from recipes.config import load_config, parse_overrides, resolved_config
 from recipes.errors import RecipeError, run_cli
@@ -81,6 +82,23 @@ def test_resolved_config_never_records_secrets(monkeypatch):
     assert resolved_config(cfg)["format"] == cfg.recipe.format
 
 
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_config_yaml_keeps_every_recipe_field_and_every_key_set(path):
+    # A re-evaluation (recipes.evaluate --adapter) reads these back: eval_max_new_tokens must survive.
+    import dataclasses
+
+    from recipes.config import RecipeArguments, read_yaml
+
+    cfg = load_config(path)
+    saved = yaml.safe_load(yaml.safe_dump(resolved_config(cfg), sort_keys=False))
+    for f in dataclasses.fields(RecipeArguments):
+        assert saved[f.name] == getattr(cfg.recipe, f.name), f.name
+    for key, value in read_yaml(path).items():
+        assert key in saved, key
+        if key in {f.name for f in dataclasses.fields(RecipeArguments)}:
+            assert saved[key] == value, key
+
+
 BAD_INPUT = [
     (["missing.yaml"], "config: missing.yaml not found"),
     (["{bad_yaml}"], "not valid YAML"),
@@ -137,3 +155,24 @@ def test_cli_exit_code_through_python_m():
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: num_generations")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_reports_grade_with_the_answer_check_the_recipe_trains_on(path):
+    """An answer the recipe's rewards call right is right in its report, for every shipped config."""
+    from data_prep.formats import get_format
+    from recipes.grpo import reward_functions
+    from rewards import GRADERS, grader_for
+
+    cfg = load_config(path)
+    fmt = get_format(cfg.recipe.format)
+    grade = GRADERS[grader_for(cfg.recipe.reward_funcs)]
+    answer_rewards = [f for f in reward_functions(cfg, fmt) if f.__name__ in {"answer", "correctness", "math_verify"}]
+    assert answer_rewards, "every shipped recipe rewards correct answers"
+    cases = [("0.5", r"\frac12"), ("1,600", "1600"), ("1601", "1600"), (r"\frac{2}{4}", "0.5"), ("7", "7")]
+    for guess, gold in cases:
+        completion = fmt.render("work", guess)
+        top = [f([fmt.render("w", gold)], answer=[gold])[0] for f in answer_rewards]  # the gold itself scores top
+        earned = [f([completion], answer=[gold])[0] for f in answer_rewards]
+        rewarded_correct = any(e == t for e, t in zip(earned, top, strict=True))
+        assert rewarded_correct == grade(fmt.extract(completion), gold), (path.stem, guess, gold)

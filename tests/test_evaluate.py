@@ -51,3 +51,16 @@ def test_evaluate_bad_input_is_one_line(tmp_path, capsys):
     code = run_cli(evaluate_main, ["--model", "x", "--format", "json", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "format" in err
+
+
+def test_generation_leaves_the_shared_tokenizer_as_it_found_it(tiny_model_dir):
+    # SFT and GRPO train with the same tokenizer object after each evaluation: right padding must survive.
+    from recipes.evaluate import generate
+    from recipes.model import PolicySpec, load_policy
+
+    policy = load_policy(PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=False,
+                                    trainable=False, format="r1", chat_template="model"))
+    policy.tokenizer.padding_side = "right"
+    prompts = [[{"role": "user", "content": "1 + 1?"}], [{"role": "user", "content": "a longer question, 2 + 2?"}]]
+    assert len(generate(policy, prompts, max_new_tokens=3, batch_size=2)) == 2
+    assert policy.tokenizer.padding_side == "right"

@@ -116,3 +116,35 @@ def test_grpo_qwen3_target_fails_fast_without_gpu():
     proc = subprocess.run(["make", "-s", "grpo-qwen3"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "needs a CUDA GPU" in proc.stderr and "make demo" in proc.stderr
+
+
+def test_wandb_login_in_netrc_counts_as_credentials(tmp_path, monkeypatch):
+    # `wandb login` saves the key in ~/.netrc, not in the environment: that run must log online.
+    pytest.importorskip("wandb")
+    from recipes.train import wandb_credentials_found
+
+    for key in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine example.com login me password x\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert wandb_credentials_found() is False
+    netrc.write_text("machine api.wandb.ai\n  login user\n  password " + "a" * 40 + "\n")
+    assert wandb_credentials_found() is True
+    monkeypatch.setenv("NETRC", str(tmp_path / "absent"))
+    monkeypatch.setenv("WANDB_API_KEY", "b" * 40)
+    assert wandb_credentials_found() is True
+
+
+def test_the_gpu_smoke_tests_tiny_qwen3_trains_on_cpu(tmp_path):
+    """tests/test_gpu_smoke.py runs this model through Unsloth on a GPU; here it must at least load, prime
+    and take a GRPO step with the transformers backend and the format's chat template."""
+    from tests.tiny_qwen3 import write_tiny_qwen3
+
+    model = write_tiny_qwen3(tmp_path / "tiny-qwen3")
+    config = write_config(tmp_path, model, chat_template="format", max_steps=1, save_steps=1,
+                          sft_prime={"rows": 8, "per_device_train_batch_size": 8})
+    proc = grpo(config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert lora_b_norm(tmp_path / "run" / "adapter") > 0

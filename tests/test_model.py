@@ -7,12 +7,12 @@ import sys
 import pytest
 
 from data_prep.formats import FORMATS
+from recipes.backend import vllm_installed
 from recipes.config import load_config
 from recipes.errors import RecipeError
 from recipes.grpo import policy_spec
 from recipes.model import (
     PolicySpec,
-    choose_backend,
     format_chat_template,
     load_policy,
     unsloth_load_kwargs,
@@ -21,39 +21,13 @@ from recipes.model import (
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize(
-    ("requested", "cuda", "unsloth", "expected"),
-    [
-        ("auto", False, False, "transformers"),
-        ("auto", False, True, "transformers"),
-        ("auto", True, False, "transformers"),
-        ("auto", True, True, "unsloth"),
-        ("transformers", True, True, "transformers"),
-        ("unsloth", True, True, "unsloth"),
-    ],
-)
-def test_backend_choice(requested, cuda, unsloth, expected):
-    assert choose_backend(requested, cuda, unsloth) == expected
-
-
-def test_unsloth_without_gpu_is_one_clear_line():
-    with pytest.raises(RecipeError) as err:
-        choose_backend("unsloth", has_cuda=False, has_unsloth=False)
-    message = str(err.value)
-    assert "CUDA GPU" in message and "make demo" in message and "\n" not in message
-
-
-def test_unknown_backend_rejected():
-    with pytest.raises(RecipeError, match="backend: unknown 'tpu'"):
-        choose_backend("tpu", True, True)
-
-
 def test_headline_config_builds_the_notebook_unsloth_calls():
     cfg = load_config(REPO / "recipes/configs/grpo_qwen3_4b_openr1.yaml")
     spec = policy_spec(cfg)
     assert unsloth_load_kwargs(spec) == {
         "model_name": "unsloth/Qwen3-4B-Base", "max_seq_length": 2048, "load_in_4bit": True,
-        "fast_inference": True, "max_lora_rank": 32, "gpu_memory_utilization": 0.7,
+        # vLLM only where it is installed (Unsloth raises otherwise): tests/test_unsloth_contract.py
+        "fast_inference": vllm_installed(), "max_lora_rank": 32, "gpu_memory_utilization": 0.7,
     }
     peft = unsloth_peft_kwargs(spec)
     assert peft["r"] == 32 and peft["lora_alpha"] == 64 and peft["random_state"] == 3407
@@ -119,3 +93,23 @@ def test_packaged_smollm2_answers_in_chat(smollm2_dir):
     [(text, n)] = generate(policy, [[{"role": "user", "content": "What is the capital of France?"}]], 16, 1)
     assert "Paris" in text
     assert 0 < n <= 16
+
+
+class _State:
+    def __init__(self, processes: int, local_index: int):
+        self.num_processes, self.local_process_index = processes, local_index
+
+
+@pytest.mark.parametrize(("processes", "zero3", "expected"), [
+    (1, False, "auto"), (4, False, {"": 2}), (4, True, None),
+], ids=["one-process", "ddp-rank2", "zero3"])
+def test_transformers_device_map_per_rank(monkeypatch, processes, zero3, expected):
+    # accelerate refuses a model spread over GPUs in distributed training; ZeRO-3 refuses any map.
+    import accelerate
+    import transformers.integrations
+
+    from recipes.model import transformers_device_map
+
+    monkeypatch.setattr(accelerate, "PartialState", lambda: _State(processes, 2))
+    monkeypatch.setattr(transformers.integrations, "is_deepspeed_zero3_enabled", lambda: zero3)
+    assert transformers_device_map() == expected

@@ -1,0 +1,350 @@
+"""Fake unsloth 2026.10.7 for CPU contract tests: what this repo relies on, nothing more.
+
+Each piece names the file of the pinned wheels it mirrors (`pip download --no-deps
+unsloth==2026.10.7 unsloth_zoo==2026.10.7`, then unzip):
+
+* Importing unsloth rewrites TRL (unsloth/models/llama.py calls ``PatchFastRL``
+  at import; unsloth/models/rl.py ``_patch_trl_rl_trainers`` sets
+  ``trl.X``, ``trl.trainer.X`` and ``trl.trainer.<file>.X`` for the config and
+  trainer of every trainer file). The configs gain ``vllm_sampling_params``,
+  ``unsloth_num_chunks`` (-1), ``unsloth_logit_chunk_multiplier``,
+  ``unsloth_grpo_mini_batch``; GRPO's defaults change
+  (``vllm_importance_sampling_correction=False``, ``router_aux_loss_coef=0.0``),
+  SFT's ``loss_type`` becomes "nll".
+* The trainers check precision against the model's dtype and raise
+  ``TypeError('Unsloth: Model is in float16 precision but you want to use
+  bfloat16 precision...')`` (unsloth/models/rl.py, RLTrainer_extra_args), force
+  ``use_vllm`` on when the model has a ``vllm_engine`` (rl.py ``vllm_setter``),
+  and GRPO's loss reads ``self.args.unsloth_num_chunks`` / ``unsloth_grpo_mini_batch``
+  / ``unsloth_logit_chunk_multiplier`` (unsloth/models/rl_replacements.py).
+* ``FastLanguageModel.from_pretrained`` (unsloth/models/loader.py): dtype None ->
+  bfloat16 where every GPU has compute capability >= 8, else float16
+  (unsloth/models/_utils.py ``SUPPORTS_BFLOAT16``); ``fast_inference=True`` needs
+  vllm installed (loader.py: "Please install vLLM before enabling
+  `fast_inference`!") and then sets ``vllm_engine`` and ``fast_generate =
+  vllm_engine.generate`` (llama.py); without it ``fast_generate`` wraps HF generate
+  and raises ``ValueError`` for ``sampling_params`` (_utils.py
+  ``make_fast_generate_wrapper``).
+* ``get_peft_model`` (llama.py signature) keeps the engine and adds ``load_lora``
+  only with an engine (_utils.py ``patch_peft_fast_inference``); ``load_lora``
+  raises OSError for a missing folder and returns a ``LoRARequest``
+  (unsloth_zoo/vllm_utils.py ``load_lora`` / ``_build_lora_request``).
+* The engine's ``generate(prompts, sampling_params=, use_tqdm=, lora_request=)``
+  (vllm/entrypoints/llm.py) serves the *base* weights unless a LoRA request names
+  an adapter folder; text prompts are tokenized with special tokens
+  (vllm/renderers/params.py ``add_special_tokens=True``), ``{"prompt_token_ids": ...}``
+  prompts are used as given.
+
+Deviations, because this runs on a CPU: weights stay float32 (the dtype Unsloth
+would load is recorded in ``model.config.dtype``, which is what its precision
+check reads); after that check the trainers clear bf16/fp16 before TRL builds its
+CPU accelerator; generation inside GRPO runs through TRL's transformers path
+(the real trainer hands TRL the Unsloth engine instead). ``CALLS`` records what
+the repo called, for the tests to assert on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+import trl
+import trl.trainer.grpo_config
+import trl.trainer.grpo_trainer
+import trl.trainer.sft_config
+import trl.trainer.sft_trainer
+
+__version__ = "2026.10.7"
+
+CALLS: list[tuple[str, Any]] = []
+_ORIGINAL: dict[tuple[Any, str], Any] = {}
+
+
+def _supports_bfloat16() -> bool:
+    # unsloth/models/_utils.py: SUPPORTS_BFLOAT16 = all(major >= 8 for each visible GPU)
+    count = torch.cuda.device_count()
+    return count > 0 and all(torch.cuda.get_device_capability(i)[0] >= 8 for i in range(count))
+
+
+SUPPORTS_BFLOAT16 = _supports_bfloat16()
+
+
+# ------------------------------------------------------------------ configs (unsloth/models/rl.py template)
+
+@dataclass
+class UnslothGRPOConfig(trl.GRPOConfig):
+    vllm_sampling_params: Any | None = field(default=None, metadata={"help": "vLLM SamplingParams"})
+    unsloth_num_chunks: int | None = field(default=-1, metadata={"help": "Chunk size to reduce memory usage."})
+    unsloth_logit_chunk_multiplier: int | None = field(default=None, metadata={"help": "Chunked logits."})
+    unsloth_grpo_mini_batch: int | None = field(default=None, metadata={"help": "GRPO mini batch."})
+    vllm_importance_sampling_correction: bool = False  # rl.py grpo replacements
+    router_aux_loss_coef: float = 0.0
+
+
+@dataclass
+class UnslothSFTConfig(trl.SFTConfig):
+    vllm_sampling_params: Any | None = field(default=None, metadata={"help": "vLLM SamplingParams"})
+    unsloth_num_chunks: int | None = field(default=-1, metadata={"help": "Chunk size to reduce memory usage."})
+    unsloth_logit_chunk_multiplier: int | None = field(default=None, metadata={"help": "Chunked logits."})
+    unsloth_grpo_mini_batch: int | None = field(default=None, metadata={"help": "GRPO mini batch."})
+    loss_type: str = "nll"  # rl.py sft replacements
+
+
+# ------------------------------------------------------------------ trainers (rl.py RLTrainer_extra_args)
+
+def _check_precision(model, args) -> None:
+    """rl.py: the model's dtype against args.bf16/fp16, then (CPU deviation) mixed precision off."""
+    use_bf16 = args.bf16 if type(args.bf16) is bool else False
+    use_fp16 = args.fp16 if type(args.fp16) is bool else False
+    dtype = getattr(model.config, "dtype", None) or getattr(model.config, "torch_dtype", None)
+    float16, bfloat16 = dtype == torch.float16, dtype == torch.bfloat16
+    if float16 and use_bf16:
+        raise TypeError("Unsloth: Model is in float16 precision but you want to use bfloat16 precision. "
+                        "Set fp16 to `True` and bf16 to `False`")
+    if bfloat16 and use_fp16:
+        raise TypeError("Unsloth: Model is in bfloat16 precision but you want to use float16 precision. "
+                        "Set fp16 to `False` and bf16 to `True`")
+    CALLS.append(("precision", {"bf16": use_bf16, "fp16": use_fp16, "model_dtype": str(dtype)}))
+    args.bf16 = args.fp16 = False  # CPU deviation: no mixed precision on this machine
+
+
+def _vllm_setter(model, args) -> bool:
+    """rl.py vllm_setter: a model with an engine generates with it, so use_vllm is forced on.
+
+    Without an engine, ``use_vllm=True`` makes TRL start its own vLLM engine beside the training
+    model (trl/trainer/grpo_trainer.py, colocate mode): on a 16 GB card that second copy is an
+    out-of-memory error. The fake raises instead of trying.
+    """
+    engine = getattr(model, "vllm_engine", None)
+    if engine is not None and hasattr(args, "use_vllm"):
+        args.use_vllm, args.vllm_mode = True, "colocate"
+    elif getattr(args, "use_vllm", False) and args.vllm_mode == "colocate":
+        raise RuntimeError("use_vllm=True but the model has no vllm_engine: TRL would start a second vLLM engine")
+    if getattr(args, "use_vllm", False):
+        args.use_vllm = False  # CPU deviation: TRL's transformers generation stands in for the engine
+        return True
+    return False
+
+
+class UnslothGRPOTrainer(trl.GRPOTrainer):
+    def __init__(self, model=None, reward_funcs=None, args=None, *a, **kw):
+        if args is None or not isinstance(args, UnslothGRPOConfig):
+            CALLS.append(("grpo_args_class", type(args).__name__))
+        _check_precision(model, args)
+        CALLS.append(("grpo_generates_with_vllm_engine", _vllm_setter(model, args)))
+        super().__init__(model, reward_funcs, args, *a, **kw)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        # rl_replacements.py grpo_compute_loss / grpo_accumulated_loss read these on every step.
+        chunks = self.args.unsloth_num_chunks
+        mini_batch = self.args.unsloth_grpo_mini_batch
+        multiplier = self.args.unsloth_logit_chunk_multiplier
+        CALLS.append(("grpo_loss", {"unsloth_num_chunks": chunks, "mini_batch": mini_batch,
+                                    "multiplier": multiplier}))
+        return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                    num_items_in_batch=num_items_in_batch)
+
+
+class UnslothSFTTrainer(trl.SFTTrainer):
+    def __init__(self, model=None, args=None, *a, **kw):
+        CALLS.append(("sft_args_class", type(args).__name__))
+        _check_precision(model, args)
+        super().__init__(model, args, *a, **kw)
+
+
+def _patch_trl() -> None:
+    """rl.py _patch_trl_rl_trainers: trl.X, trl.trainer.X and trl.trainer.<file>.X."""
+    replacements = {
+        "GRPOConfig": UnslothGRPOConfig, "GRPOTrainer": UnslothGRPOTrainer,
+        "SFTConfig": UnslothSFTConfig, "SFTTrainer": UnslothSFTTrainer,
+    }
+    owners = {
+        "GRPOConfig": (trl, trl.trainer, trl.trainer.grpo_config, trl.trainer.grpo_trainer),
+        "GRPOTrainer": (trl, trl.trainer, trl.trainer.grpo_trainer),
+        "SFTConfig": (trl, trl.trainer, trl.trainer.sft_config, trl.trainer.sft_trainer),
+        "SFTTrainer": (trl, trl.trainer, trl.trainer.sft_trainer),
+    }
+    for name, cls in replacements.items():
+        for owner in owners[name]:
+            _ORIGINAL.setdefault((owner, name), getattr(owner, name, _MISSING))
+            setattr(owner, name, cls)
+
+
+_MISSING = object()
+
+
+def _unpatch_trl() -> None:
+    """Test teardown only (the real unsloth never undoes its patches)."""
+    for (owner, name), original in _ORIGINAL.items():
+        if original is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
+    _ORIGINAL.clear()
+
+
+# ------------------------------------------------------------------ the vLLM engine (vllm/entrypoints/llm.py)
+
+class _Completion(SimpleNamespace):
+    pass
+
+
+class FakeLLM:
+    """Generates with the training model: base weights, or the adapter a LoRARequest names."""
+
+    def __init__(self, model, tokenizer):
+        self.model, self.tokenizer = model, tokenizer
+        self.prompts_seen: list[list[int]] = []
+
+    def generate(self, prompts, sampling_params=None, use_tqdm=True, lora_request=None):
+        from vllm import SamplingParams
+
+        params = sampling_params or SamplingParams()
+        CALLS.append(("fast_generate", {"lora_path": getattr(lora_request, "lora_path", None),
+                                        "n_prompts": len(prompts),
+                                        "text_prompts": sum(isinstance(p, str) for p in prompts)}))
+        outputs = []
+        for prompt in prompts:
+            if isinstance(prompt, str):  # vllm/renderers/params.py: add_special_tokens=True for text
+                ids = self.tokenizer(prompt, add_special_tokens=True)["input_ids"]
+            else:
+                ids = list(prompt["prompt_token_ids"])
+            self.prompts_seen.append(ids)
+            new = self._generate(ids, params, lora_request)
+            outputs.append(_Completion(outputs=[_Completion(text=self.tokenizer.decode(new, skip_special_tokens=True),
+                                                            token_ids=new)]))
+        return outputs
+
+    def _generate(self, ids: list[int], params, lora_request) -> list[int]:
+        from peft import get_peft_model_state_dict, set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        model = self.model
+        kwargs = {"max_new_tokens": params.max_tokens or 16, "pad_token_id": self.tokenizer.pad_token_id}
+        if params.temperature == 0:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kwargs.update(do_sample=True, temperature=params.temperature)
+        batch = torch.tensor([ids])
+        with torch.inference_mode():
+            if lora_request is None:  # vLLM serves the base weights: no adapter at all
+                with model.disable_adapter() if hasattr(model, "disable_adapter") else _nullcontext():
+                    out = model.generate(input_ids=batch, **kwargs)
+            else:
+                live = {k: v.clone() for k, v in get_peft_model_state_dict(model).items()}
+                set_peft_model_state_dict(model, load_file(str(Path(lora_request.lora_path) /
+                                                                "adapter_model.safetensors")))
+                try:
+                    out = model.generate(input_ids=batch, **kwargs)
+                finally:
+                    set_peft_model_state_dict(model, live)
+        new = out[0, len(ids):].tolist()
+        eos = self.tokenizer.eos_token_id
+        return new[: new.index(eos) + 1] if eos in new else new
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _fast_generate_without_vllm(model):
+    """_utils.py make_fast_generate_wrapper: HF generate, refusing vLLM-style sampling_params."""
+    def fast_generate(*args, **kwargs):
+        if "sampling_params" in kwargs:
+            raise ValueError("Unsloth: `sampling_params` is only supported when `fast_inference=True` (vLLM).")
+        return model.generate(*args, **kwargs)
+    return fast_generate
+
+
+_LORA_REQUEST_ID = [1]
+
+
+def load_lora(model, save_directory, load_tensors=False, lora_request_id=None):
+    """unsloth_zoo/vllm_utils.py load_lora -> _build_lora_request."""
+    from vllm.lora.request import LoRARequest
+
+    if not load_tensors and not Path(save_directory).exists():
+        raise OSError(f"Unsloth: LoRA filepath = {save_directory} does not exist!")
+    request_id = lora_request_id or _LORA_REQUEST_ID[0]
+    _LORA_REQUEST_ID[0] += 1
+    CALLS.append(("load_lora", str(save_directory)))
+    return LoRARequest(str(request_id), request_id, lora_path=str(save_directory))
+
+
+# ------------------------------------------------------------------ FastLanguageModel (loader.py, llama.py)
+
+_FROM_PRETRAINED_PARAMS = (  # loader.py FastLanguageModel.from_pretrained, named parameters
+    "model_name", "max_seq_length", "dtype", "load_in_4bit", "load_in_8bit", "load_in_16bit",
+    "full_finetuning", "token", "device_map", "rope_scaling", "fix_tokenizer", "trust_remote_code",
+    "use_gradient_checkpointing", "resize_model_vocab", "revision", "use_exact_model_name",
+    "fast_inference", "gpu_memory_utilization", "float8_kv_cache", "random_state", "max_lora_rank",
+    "disable_log_stats", "qat_scheme", "load_in_fp8", "unsloth_tiled_mlp", "text_only",
+)
+_GET_PEFT_PARAMS = (  # llama.py FastLlamaModel.get_peft_model
+    "r", "target_modules", "lora_alpha", "lora_dropout", "bias", "layers_to_transform", "layers_pattern",
+    "finetune_last_n_layers", "use_gradient_checkpointing", "random_state", "max_seq_length", "use_rslora",
+    "modules_to_save", "init_lora_weights", "loftq_config", "temporary_location", "qat_scheme",
+    "target_parameters", "ensure_weight_tying", "offload_layers", "checkpoint_skip_layers",
+)
+
+
+class FastLanguageModel:
+    @staticmethod
+    def from_pretrained(model_name="unsloth/Llama-3.2-1B-Instruct", max_seq_length=2048, dtype=None,
+                        load_in_4bit=True, fast_inference=False, gpu_memory_utilization=0.5,
+                        max_lora_rank=64, **kwargs):
+        unknown = sorted(set(kwargs) - set(_FROM_PRETRAINED_PARAMS))
+        if unknown:
+            raise TypeError(f"fake unsloth: from_pretrained got {unknown}, not in the pinned signature")
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if fast_inference and importlib.util.find_spec("vllm") is None:
+            raise ImportError("Unsloth: Please install vLLM before enabling `fast_inference`!")
+        if dtype is None:
+            dtype = torch.bfloat16 if SUPPORTS_BFLOAT16 else torch.float16
+        CALLS.append(("from_pretrained", {"model_name": model_name, "load_in_4bit": load_in_4bit,
+                                          "fast_inference": fast_inference, "dtype": str(dtype),
+                                          "gpu_memory_utilization": gpu_memory_utilization}))
+        tokenizer = AutoTokenizer.from_pretrained(model_name)
+        model = AutoModelForCausalLM.from_pretrained(model_name, dtype=torch.float32)
+        model.config.dtype = dtype  # CPU deviation: weights stay fp32; the declared dtype is what Unsloth checks
+        if fast_inference:
+            model.vllm_engine = FakeLLM(model, tokenizer)
+            model.fast_generate = model.vllm_engine.generate
+        else:
+            model.fast_generate = _fast_generate_without_vllm(model)
+        return model, tokenizer
+
+    @staticmethod
+    def get_peft_model(model, r=16, target_modules=None, lora_alpha=16, lora_dropout=0.0,
+                       use_gradient_checkpointing="unsloth", random_state=3407, **kwargs):
+        unknown = sorted(set(kwargs) - set(_GET_PEFT_PARAMS))
+        if unknown:
+            raise TypeError(f"fake unsloth: get_peft_model got {unknown}, not in the pinned signature")
+        from peft import LoraConfig, get_peft_model
+
+        torch.manual_seed(random_state)
+        engine = getattr(model, "vllm_engine", None)
+        peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
+                                                      target_modules=target_modules, task_type="CAUSAL_LM"))
+        CALLS.append(("get_peft_model", {"r": r, "lora_alpha": lora_alpha,
+                                         "use_gradient_checkpointing": use_gradient_checkpointing}))
+        if engine is not None:  # _utils.py patch_peft_fast_inference
+            engine.model = peft_model
+            peft_model.vllm_engine = engine
+            peft_model.fast_generate = engine.generate
+            peft_model.load_lora = lambda save_directory, **kw: load_lora(peft_model, save_directory, **kw)
+        return peft_model
+
+
+_patch_trl()
+assert inspect.isclass(trl.GRPOConfig) and trl.GRPOConfig is UnslothGRPOConfig
