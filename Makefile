@@ -9,11 +9,13 @@ HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev
 STACK  := $(if $(HAS_GPU),requirements.txt,requirements-cpu.txt)
 STAMP  := $(VENV)/.installed-$(if $(HAS_GPU),gpu,cpu)
 
-.PHONY: setup test lint demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
+.PHONY: setup setup-multigpu test test-fast test-gpu lint demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
 
 help:
 	@echo "make demo              CPU, offline: base -> primed -> GRPO-tuned SmolLM2 on arithmetic, with report"
 	@echo "make test              install what tests need and run them all"
+	@echo "make test-gpu          real Unsloth smoke test on a CUDA GPU (tiny random Qwen3, 2 GRPO steps)"
+	@echo "make setup-multigpu    GPU stack + DeepSpeed for accelerate launch (recipes/accelerate/)"
 	@echo "make grpo-qwen3        headline recipe on one CUDA GPU (Qwen3-4B-Base, Unsloth 4-bit + vLLM)"
 	@echo "make grpo-qwen3-gsm8k  the same on GSM8K"
 	@echo "make lint              ruff"
@@ -22,6 +24,8 @@ help:
 setup: $(STAMP)
 
 $(STAMP): requirements-cpu.txt requirements.txt requirements-models.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "setup: Python >= 3.11 is needed (vllm 0.32 and this repo require it); $(PYTHON) is $$($(PYTHON) --version 2>&1). Run: make PYTHON=python3.11 ..." >&2; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r $(STACK)
@@ -30,6 +34,18 @@ $(STAMP): requirements-cpu.txt requirements.txt requirements-models.txt
 
 test: setup
 	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+# Only on a CUDA machine with the GPU stack: Unsloth for real on a tiny random Qwen3 (no hub).
+test-gpu:
+	@$(if $(HAS_GPU),,echo "test-gpu needs a CUDA GPU (nvidia-smi found none)" >&2; exit 2)
+	@$(MAKE) --no-print-directory setup
+	$(PY) -m pytest -q -m gpu tests/test_gpu_smoke.py
+
+setup-multigpu: setup
+	$(PIP) install -q --no-build-isolation -r requirements-multigpu.txt
 
 lint: setup
 	$(VENV)/bin/ruff check .
