@@ -105,26 +105,28 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
 
 
 def describe_device(cfg: RunConfig) -> str:
-    """What this machine gives the run: precision and the generation engine."""
+    """What this machine gives the run (or, where it cannot run, what a GPU would): precision and generation."""
     from recipes.backend import cuda_available, vllm_installed
 
     g = cfg.grpo
-    if cfg.backend_problem:
-        return f"cannot run here: {cfg.backend_problem}"
-    if not cuda_available():
-        precision = "fp32 on CPU (on a GPU: bf16 at compute capability >= 8.0, fp16 below)"
-    else:
+    on_gpu = cuda_available() and not cfg.backend_problem
+    if on_gpu:
         precision = "bf16" if g.bf16 else "fp16" if g.fp16 else "fp32"
+    elif g.bf16 is False and g.fp16 is False:  # the config chose (the CPU demo)
+        precision = "fp32"
+    else:
+        precision = "bf16 on GPUs of compute capability >= 8.0, fp16 below"
     if not g.use_vllm:
         engine = "transformers generate"
     elif g.vllm_mode == "server":
         engine = f"vLLM server at {g.vllm_server_host}:{g.vllm_server_port}"
     elif cfg.backend == "unsloth":
-        engine = ("vLLM inside Unsloth (fast_inference)" if vllm_installed()
+        engine = ("vLLM inside Unsloth (fast_inference)" if vllm_installed() or not on_gpu
                   else "transformers generate (vllm is not installed)")
     else:
         engine = "vLLM colocated (TRL)"
-    return f"{precision}; generation: {engine}"
+    plan = f"{precision}; generation: {engine}"
+    return f"cannot run here ({cfg.backend_problem}); on a GPU: {plan}" if cfg.backend_problem else plan
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -147,6 +147,8 @@ def test_headline_dry_run_works_on_cpu(capsys):
     assert "unsloth/Qwen3-4B-Base" in out and "format_exact x1" in out
     assert "no model loaded" in out
     assert "unsloth" not in sys.modules and "vllm" not in sys.modules
+    if "CUDA GPU" in out:  # this machine: says why not, and what a GPU would get
+        assert "on a GPU: bf16 on GPUs of compute capability >= 8.0, fp16 below" in out
 
 
 def test_cli_exit_code_through_python_m():
