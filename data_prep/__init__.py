@@ -29,7 +29,7 @@ the recipes print it and exit with status 2.
 from importlib import import_module
 
 __all__ = ["DATASETS", "Builder", "DataError", "build_dataset"]
-_HOME = {"DATASETS": "builders", "Builder": "builders", "build_dataset": "builders", "DataError": "common"}
+_HOME = {"DATASETS": "builders", "Builder": "builders", "build_dataset": "builders", "DataError": "errors"}
 
 
 def __getattr__(name: str):

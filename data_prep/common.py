@@ -1,4 +1,4 @@
-"""What every source shares: the one error type, and tables of raw rows from the Hub or a file.
+"""What every source shares: tables of raw rows from the Hub or a file (and `DataError`, from errors.py).
 
 A source (gsm8k, openr1_math, ...) reads a `Table` -- column names plus a way to fetch
 rows -- whether it came from the Hugging Face Hub or from a local file, so column
@@ -9,30 +9,14 @@ the recipes print it and exit 2.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from datasets import load_dataset
 
+from data_prep.errors import DataError, one_line
+
 __all__ = ["DataError", "Table", "hub_table", "one_line", "text_value"]
-
-
-class DataError(ValueError):
-    """Bad input to a dataset builder. The message is one line and starts with the field name."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(one_line(message))
-
-
-def one_line(text: object, limit: int = 300) -> str:
-    """Collapse whitespace (newlines included) and cut to `limit` characters.
-
-    >>> one_line("a\\n  b\\tc")
-    'a b c'
-    """
-    flat = re.sub(r"\s+", " ", str(text)).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 @dataclass

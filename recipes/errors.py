@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from data_prep import DataError
+from data_prep.errors import DataError
 
 EXIT_BAD_INPUT = 2
 

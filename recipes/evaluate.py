@@ -31,7 +31,7 @@ from data_prep import build_dataset
 from data_prep.formats import FORMATS, ReasoningFormat, get_format
 from recipes.backend import resolve_backend, vllm_installed
 from recipes.errors import RecipeError, run_cli
-from recipes.io_utils import atomic_write_text, write_jsonl_atomic
+from recipes.io_utils import write_json, write_jsonl_atomic
 from recipes.model import ALL_LINEAR, Policy, PolicySpec, has_vllm_engine, load_policy
 from rewards import GRADERS, grader_for, is_correct
 
@@ -155,14 +155,8 @@ def evaluate_policy(policy: Policy, dataset, fmt: ReasoningFormat, out_dir: str 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl_atomic(out / "predictions.jsonl", records)
-    atomic_write_text(out / "summary.json", _json(summary))
+    write_json(out / "summary.json", summary)
     return summary
-
-
-def _json(obj: Any) -> str:
-    import json
-
-    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
 
 
 def run_config_of(adapter: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Small file helpers every recipe shares: atomic writes and forgiving JSONL reads.
+"""Small file helpers every recipe shares: atomic writes (files and whole folders) and forgiving JSONL reads.
 
 Why atomic: runs get killed (OOM, Ctrl-C, a preempted spot GPU). A report,
 summary or predictions file is either the old complete one or the new
@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,36 @@ def read_jsonl(path: str | Path, *, tolerate_truncated_tail: bool = True) -> lis
                 break
             raise ValueError(f"{path}:{no}: not valid JSON ({err.msg})") from None
     return rows
+
+
+def write_json(path: str | Path, obj: object) -> None:
+    """Pretty, key-sorted JSON written atomically (summaries, reports)."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+@contextmanager
+def atomic_save_dir(target: str | Path) -> Iterator[Path]:
+    """Yield a staging folder beside ``target``; on success it replaces ``target`` whole.
+
+    A kill while saving leaves the previous ``target`` (or none), never half a model.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield staging
+        replace_dir(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def replace_dir(staging: Path, target: Path) -> None:
+    """Put the finished folder ``staging`` where ``target`` is, with the old one gone only after."""
+    if target.exists():
+        old = target.with_name(f".{target.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from recipes.run_dir import atomic_save_dir
+from recipes.io_utils import atomic_save_dir
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 ALPHA = 0.05
@@ -379,7 +379,7 @@ def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Examp
     open_index = len(transitions) - 1  # first vs last (or the only transition) starts open
     changed = "".join(_html_examples(t, exs, i == open_index)
                       for i, (t, exs) in enumerate(zip(transitions, examples, strict=True)))
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -4,21 +4,18 @@ HF's Trainer writes ``checkpoint-N/`` piece by piece and ``trainer_state.json``
 last, so a checkpoint without that file is one a kill interrupted; resuming
 from it would fail. ``metrics.jsonl`` is appended as training goes, so after a
 kill it may hold steps past the checkpoint we resume from: ``trim_metrics``
-drops those, so the resumed run's log has each step once.
+drops those, so the resumed run's log has each step once. ``save_trained``
+writes a trainer's adapter into the run once, also under ``accelerate launch``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from recipes.io_utils import atomic_write_text, read_jsonl
+from recipes.io_utils import atomic_save_dir, atomic_write_text, read_jsonl, replace_dir
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
@@ -58,37 +55,6 @@ def trim_metrics(path: str | Path, stage: str, max_step: int) -> None:
     atomic_write_text(p, "".join(json.dumps(row) + "\n" for row in kept))
 
 
-def write_json(path: str | Path, obj: object) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-
-
-@contextmanager
-def atomic_save_dir(target: str | Path) -> Iterator[Path]:
-    """Yield a staging folder beside ``target``; on success it replaces ``target`` whole.
-
-    A kill while saving leaves the previous ``target`` (or none), never half a model.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        yield staging
-        _replace_dir(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _replace_dir(staging: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
-
-
 def save_trained(trainer, target: str | Path) -> None:
     """``trainer.save_model`` into ``target`` atomically, once, in one process or under ``accelerate launch``.
 
@@ -111,5 +77,5 @@ def save_trained(trainer, target: str | Path) -> None:
     trainer.save_model(str(staging))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        _replace_dir(staging, target)
+        replace_dir(staging, target)
     accelerator.wait_for_everyone()

@@ -20,14 +20,13 @@ from data_prep.formats import ReasoningFormat
 from recipes.callbacks import MetricsLogger, SigtermCheckpoint
 from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
-from recipes.io_utils import atomic_write_text, read_json
+from recipes.io_utils import atomic_write_text, read_json, write_json
 from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
 from recipes.run_dir import (
     checkpoint_step,
     last_complete_checkpoint,
     save_trained,
     trim_metrics,
-    write_json,
 )
 from recipes.trl_compat import ensure_logprob_kernel
 from rewards import grader_for

@@ -39,7 +39,9 @@ def test_evaluate_cli_writes_predictions_and_summary(tmp_path, tiny_model_dir, c
     assert all(0 < r["n_tokens"] <= 8 for r in rows)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n"] == 5 and summary["format"] == "xml" and summary["label"] == "base"
-    assert 0.0 <= summary["accuracy"] <= 1.0 and "transformers" in summary["versions"]
+    correct = sum(r["correct"] for r in rows)
+    assert summary["correct"] == correct and summary["accuracy"] == correct / 5
+    assert summary["grader"] == "exact" and "transformers" in summary["versions"]
     assert "accuracy" in capsys.readouterr().out
 
 

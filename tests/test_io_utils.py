@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import os
 
@@ -60,7 +59,3 @@ def test_read_json_names_the_file_on_bad_json(tmp_path):
     assert read_json(good) == {"a": 1}
     with pytest.raises(ValueError, match="bad.json:1: not valid JSON"):
         read_json(bad)
-
-
-def test_docstring_examples_hold():
-    assert doctest.testmod(io_utils).failed == 0
