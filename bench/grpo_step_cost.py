@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data_prep.formats import get_format  # noqa: E402
 from recipes.config import load_config  # noqa: E402
-from recipes.grpo import policy_spec, reward_functions, train_dataset  # noqa: E402
 from recipes.model import load_policy  # noqa: E402
+from recipes.run_inputs import policy_spec, reward_functions, train_dataset  # noqa: E402
 from recipes.trl_compat import ensure_logprob_kernel  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "recipes" / "configs" / "grpo_smollm2_demo.yaml"

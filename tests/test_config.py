@@ -163,7 +163,7 @@ def test_cli_exit_code_through_python_m():
 def test_reports_grade_with_the_answer_check_the_recipe_trains_on(path):
     """An answer the recipe's rewards call right is right in its report, for every shipped config."""
     from data_prep.formats import get_format
-    from recipes.grpo import reward_functions
+    from recipes.run_inputs import reward_functions
     from rewards import GRADERS, grader_for
 
     cfg = load_config(path)

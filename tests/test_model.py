@@ -10,7 +10,6 @@ from data_prep.formats import FORMATS
 from recipes.backend import vllm_installed
 from recipes.config import load_config
 from recipes.errors import RecipeError
-from recipes.grpo import policy_spec
 from recipes.model import (
     PolicySpec,
     format_chat_template,
@@ -18,6 +17,7 @@ from recipes.model import (
     unsloth_load_kwargs,
     unsloth_peft_kwargs,
 )
+from recipes.run_inputs import policy_spec
 from tests.conftest import REPO
 
 

@@ -20,7 +20,7 @@ import yaml
 
 import recipes.backend
 import recipes.model
-from recipes import evaluate, grpo
+from recipes import evaluate, grpo, run_inputs
 from recipes.config import load_config
 from recipes.errors import RecipeError
 from tests.conftest import FAKES, REPO
@@ -134,13 +134,13 @@ def test_fast_inference_follows_use_vllm(fake_gpu, overrides, fast_inference):
     # Row 3: vLLM reserves gpu_memory_utilization of the card; only build its engine to generate with it.
     fake_gpu(A100)
     cfg = headline(*overrides)
-    assert grpo.policy_spec(cfg).fast_inference is fast_inference
+    assert run_inputs.policy_spec(cfg).fast_inference is fast_inference
 
 
 def test_without_vllm_installed_unsloth_gets_no_fast_inference(fake_gpu):
     fake_gpu(A100, with_vllm=False)
     cfg = headline()
-    assert grpo.policy_spec(cfg).fast_inference is False  # Unsloth raises ImportError otherwise
+    assert run_inputs.policy_spec(cfg).fast_inference is False  # Unsloth raises ImportError otherwise
 
 
 def test_headline_dry_run_shows_what_the_gpu_gets(fake_gpu, capsys):

@@ -1,8 +1,9 @@
 """The stages of a recipe run, in order, each skipped when a resumed run already has it.
 
-evaluate base -> (optional) SFT format priming -> evaluate primed -> GRPO
+evaluate base -> (optional) SFT format priming -> evaluate primed -> train
 (checkpoints, resume, SIGTERM) -> save adapter -> evaluate tuned -> report.
-``recipes.grpo`` parses and checks the config; this module loads models.
+``recipes.grpo`` parses and checks the config and hands in how to build its
+trainer (``make_trainer``); this module loads the model and runs the stages.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from recipes.run_dir import (
     save_trained,
     trim_metrics,
 )
+from recipes.run_inputs import eval_dataset, eval_source, policy_spec
 from recipes.trl_compat import ensure_logprob_kernel
 from rewards import grader_for
 
@@ -71,7 +73,6 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
                    adapter_dir: Path | None, load_eval: Callable[[], Any]) -> dict[str, Any]:
     """Evaluate the policy as it is now on the held-out split; reuse a finished result on resume."""
     from recipes.evaluate import evaluate_policy
-    from recipes.grpo import eval_source
 
     out = run_dir / "eval" / label
     if (out / "summary.json").is_file():
@@ -118,9 +119,9 @@ def _restore_sft_adapter(policy, run_dir: Path) -> bool:
     return True
 
 
-def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool) -> int:
-    from recipes.grpo import eval_dataset, policy_spec
-
+def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool,
+                 make_trainer: Callable[..., Any]) -> int:
+    """Run every stage; ``make_trainer(cfg, policy, dataset, rewards, callbacks)`` builds the trainer."""
     run_dir = Path(cfg.grpo.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = last_complete_checkpoint(run_dir)
@@ -149,15 +150,11 @@ def run_training(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     if cfg.recipe.sft_prime is not None and cfg.recipe.evaluate:
         stages["primed"] = evaluate_stage(policy, cfg, fmt, run_dir, "primed", run_dir / "sft_adapter", load_eval)
 
-    from trl import GRPOTrainer  # after unsloth (imported by load_policy) so its patches apply
-
     metrics = run_dir / "metrics.jsonl"
     if checkpoint:
         trim_metrics(metrics, "grpo", checkpoint_step(checkpoint))
     stopper = SigtermCheckpoint().install()
-    trainer = GRPOTrainer(model=policy.model, reward_funcs=rewards, args=cfg.grpo, train_dataset=dataset,
-                          processing_class=policy.tokenizer,
-                          callbacks=[MetricsLogger(metrics, "grpo"), stopper])
+    trainer = make_trainer(cfg, policy, dataset, rewards, [MetricsLogger(metrics, "grpo"), stopper])
     try:
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     finally:

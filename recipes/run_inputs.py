@@ -1,0 +1,68 @@
+"""What a run is made of, built from its config: the policy to load, the data, the rewards.
+
+The GRPO CLI (`recipes.grpo`), the stage pipeline (`recipes.pipeline`) and the
+benchmarks all need these; they live here so that each of those imports this
+module and none imports another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from data_prep import build_dataset
+from data_prep.formats import ReasoningFormat
+from recipes.config import RunConfig
+from recipes.errors import RecipeError
+from rewards import build_rewards
+
+
+def wants_colocated_vllm(cfg: RunConfig) -> bool:
+    """Generation through a vLLM engine in this process (Unsloth's fast_inference), not a server."""
+    return bool(cfg.grpo.use_vllm) and cfg.grpo.vllm_mode == "colocate"
+
+
+def policy_spec(cfg: RunConfig, **changes: Any):
+    from recipes.backend import vllm_installed
+    from recipes.model import PolicySpec
+
+    r = cfg.recipe
+    spec = PolicySpec(
+        model_name=r.model_name, backend=cfg.backend, load_in_4bit=r.load_in_4bit,
+        max_seq_length=r.max_seq_length, lora_rank=r.lora_rank, lora_alpha=r.lora_alpha,
+        lora_dropout=r.lora_dropout, lora_target_modules=tuple(r.lora_target_modules),
+        # vLLM reserves gpu_memory_utilization of the card: only when GRPO generates with it.
+        fast_inference=wants_colocated_vllm(cfg) and vllm_installed(),
+        gpu_memory_utilization=r.gpu_memory_utilization, random_state=cfg.grpo.seed,
+        gradient_checkpointing=bool(cfg.grpo.gradient_checkpointing), chat_template=r.chat_template,
+        format=r.format,
+    )
+    return replace(spec, **changes)
+
+
+def train_dataset(cfg: RunConfig):
+    r = cfg.recipe
+    return build_dataset(r.dataset, split=r.dataset_split, limit=r.dataset_limit, seed=cfg.grpo.seed,
+                         format=r.format, data_file=r.data_file, **(r.dataset_kwargs or {}))
+
+
+def eval_source(cfg: RunConfig) -> tuple[str, str | None]:
+    """(dataset, data_file) of the held-out set; data_file carries over only for the same dataset."""
+    r = cfg.recipe
+    if r.eval_dataset is None or r.eval_dataset == r.dataset:
+        return r.dataset, r.eval_data_file or r.data_file
+    return r.eval_dataset, r.eval_data_file
+
+
+def eval_dataset(cfg: RunConfig):
+    r = cfg.recipe
+    name, data_file = eval_source(cfg)
+    return build_dataset(name, split=r.eval_split, limit=r.eval_limit, seed=cfg.grpo.seed, format=r.format,
+                         data_file=data_file, **(r.eval_dataset_kwargs or r.dataset_kwargs or {}))
+
+
+def reward_functions(cfg: RunConfig, fmt: ReasoningFormat) -> list:
+    try:
+        return build_rewards(cfg.recipe.reward_funcs, fmt, params=cfg.recipe.reward_params)
+    except (ValueError, TypeError) as err:
+        raise RecipeError(str(err).splitlines()[0]) from None
