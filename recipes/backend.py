@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import subprocess
+from typing import Any
 
 from recipes.errors import RecipeError
 
@@ -114,3 +115,35 @@ def resolve_backend(requested: str) -> str:
     if backend == "unsloth":
         import unsloth  # noqa: F401  (patches TRL's configs and trainers: before any is built)
     return backend
+
+
+def resolve_for_config(requested: Any) -> tuple[str, str | None]:
+    """(backend, problem): an unknown name is bad input now; unsloth without a GPU fails at load time,
+    so that ``--dry-run`` can still show a GPU recipe on a laptop."""
+    if requested not in BACKENDS:
+        raise RecipeError(f"backend: unknown {requested!r}; expected one of {', '.join(BACKENDS)}")
+    try:
+        return resolve_backend(requested), None
+    except RecipeError as err:
+        return requested, str(err)
+
+
+def set_precision(grpo: dict[str, Any]) -> None:
+    """bf16/fp16 for the device at hand, unless the config chose.
+
+    On a GPU without bfloat16 (below compute capability 8.0: T4, V100) Unsloth
+    loads float16 and refuses ``bf16: true``, and TRL's default is bf16. So
+    with neither key set: bf16 where the GPU has it, fp16 elsewhere; an explicit
+    ``bf16: true`` there is one clear error instead of Unsloth's TypeError.
+    Without a GPU: ``use_cpu`` (transformers refuses bf16 on CPU otherwise; with
+    it, dry runs and CPU tests resolve the GPU configs as written).
+    """
+    if not cuda_available():
+        grpo.setdefault("use_cpu", True)
+        return
+    has_bf16 = bf16_supported()
+    if "bf16" not in grpo and "fp16" not in grpo:
+        grpo["bf16"], grpo["fp16"] = has_bf16, not has_bf16
+    elif grpo.get("bf16") and not has_bf16:
+        raise RecipeError("bf16: this GPU has no bfloat16 (compute capability below 8.0, e.g. T4, V100); "
+                          "remove bf16 from the config (fp16 is then chosen) or set fp16: true")

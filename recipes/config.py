@@ -6,11 +6,11 @@ defaults) and :class:`RecipeArguments` below (model, LoRA, format, data,
 rewards, evaluation, SFT priming). A YAML file may set any field of either;
 ``--key value`` on the command line overrides it.
 
-Why not ``TrlParser`` directly: it reports bad input through argparse
-(usage text, then the error) and lets a wrong-typed YAML value through to a
-deep traceback. Recipes promise one line naming the field and exit code 2,
-so we parse with the dataclasses' own type hints here and let TRL's
-``__post_init__`` do its checks, translating its ``ValueError`` into that line.
+Order matters: the backend is resolved first (`recipes.backend`; for Unsloth
+that imports unsloth, which swaps TRL's config class), then every value is
+typed by its field's hint (`recipes.config_values`, which says why not
+``TrlParser``), then TRL's ``__post_init__`` checks, its ``ValueError``
+becoming one line naming the field.
 
 >>> cfg = load_config("recipes/configs/grpo_smollm2_demo.yaml", ["--max_steps", "3"])
 >>> cfg.grpo.max_steps, cfg.recipe.format
@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import enum
-import json
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from recipes.backend import resolve_for_config, set_precision
+from recipes.config_values import coerce, describe, parse_overrides, plain, read_yaml, type_hints
 from recipes.errors import RecipeError
 
 DEFAULT_REWARDS = "format_exact,format_approx,answer,number"
@@ -110,75 +106,6 @@ class RunConfig:
     backend_problem: str | None = None  # why the requested backend cannot run here (load_policy raises it)
 
 
-# ---------------------------------------------------------------- type coercion
-
-_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
-
-
-def _members(hint: Any) -> tuple[Any, ...]:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return typing.get_args(hint)
-    return (hint,)
-
-
-def _coerce_one(value: Any, hint: Any) -> Any:
-    """Convert ``value`` to ``hint`` or raise ValueError; strings come from the CLI."""
-    origin = typing.get_origin(hint) or hint
-    if hint is Any:  # Unsloth's vllm_sampling_params
-        return value
-    if hint is type(None):
-        # Only YAML's spelling: "none" is a real value of some TRL fields (report_to: none).
-        if value is None or (isinstance(value, str) and value in ("null", "~")):
-            return None
-    elif hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            return int(value)
-    elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            return float(value)
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif origin is list:
-        (item,) = typing.get_args(hint) or (str,)
-        items = [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value
-        if isinstance(items, (list, tuple)):
-            return [_coerce(item, x) for x in items]
-    elif origin is dict:
-        if isinstance(value, str):
-            value = yaml.safe_load(value)
-        if isinstance(value, dict):
-            return value
-    elif isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value.value if isinstance(value, enum.Enum) else value)
-    raise ValueError
-
-
-def _coerce(hint: Any, value: Any) -> Any:
-    for member in sorted(_members(hint), key=lambda h: h is str):  # str last: it accepts anything textual
-        try:
-            return _coerce_one(value, member)
-        except (ValueError, TypeError):
-            continue
-    raise ValueError
-
-
-def _describe(hint: Any) -> str:
-    names = []
-    for m in _members(hint):
-        names.append("null" if m is type(None) else getattr(m, "__name__", str(m)))
-    return " or ".join(names)
-
-
 # ---------------------------------------------------------------- loading
 
 
@@ -188,62 +115,11 @@ def _field_hints() -> dict[str, tuple[str, Any]]:
 
     hints: dict[str, tuple[str, Any]] = {}
     for owner, cls in (("grpo", GRPOConfig), ("recipe", RecipeArguments)):
-        resolved = _type_hints(cls)
+        resolved = type_hints(cls)
         for f in dataclasses.fields(cls):
             if f.init:
                 hints[f.name] = (owner, resolved.get(f.name, Any))
     return hints
-
-
-def _type_hints(cls: type) -> dict[str, Any]:
-    """Resolved annotations; a class generated at run time (Unsloth's) may not resolve: then per class."""
-    try:
-        return typing.get_type_hints(cls)
-    except (NameError, TypeError):
-        hints: dict[str, Any] = {}
-        for klass in reversed(cls.__mro__):
-            if dataclasses.is_dataclass(klass):
-                try:
-                    hints.update(typing.get_type_hints(klass))
-                except (NameError, TypeError):
-                    hints.update({name: Any for name in getattr(klass, "__annotations__", {})})
-        return hints
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        raise RecipeError(f"config: {p} not found (expected a YAML file, e.g. recipes/configs/grpo_smollm2_demo.yaml)")
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise RecipeError(f"config: {p} is not valid YAML{where}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise RecipeError(f"config: {p} must be a mapping of key: value, got {type(data).__name__}")
-    return data
-
-
-def parse_overrides(argv: list[str]) -> dict[str, str]:
-    """``--key value`` / ``--key=value`` / bare ``--flag`` (true) pairs; dashes become underscores."""
-    out: dict[str, str] = {}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if not arg.startswith("--") or len(arg) == 2:
-            raise RecipeError(f"arguments: expected --key value, got {arg!r}")
-        key, eq, value = arg[2:].partition("=")
-        if not eq:
-            if i + 1 < len(argv) and not argv[i + 1].startswith("--"):
-                value, i = argv[i + 1], i + 1
-            else:
-                value = "true"
-        out[key.replace("-", "_")] = value
-        i += 1
-    return out
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
@@ -253,7 +129,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     GRPOConfig built below is already Unsloth's class (see `recipes.backend`).
     """
     raw = {**read_yaml(path), **parse_overrides(overrides or [])}
-    backend, backend_problem = _resolve_backend(raw.get("backend", RecipeArguments.backend))
+    backend, backend_problem = resolve_for_config(raw.get("backend", RecipeArguments.backend))
     hints = _field_hints()
     values: dict[str, dict[str, Any]] = {"recipe": {}, "grpo": {}}
     for key, value in raw.items():
@@ -263,10 +139,10 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
             raise RecipeError(f"{key}: unknown key in {path}{hint}")
         owner, hint_type = hints[key]
         try:
-            values[owner][key] = _coerce(hint_type, value)
+            values[owner][key] = coerce(hint_type, value)
         except ValueError:
-            raise RecipeError(f"{key}: expected {_describe(hint_type)}, got {value!r}") from None
-    _set_precision(values["grpo"])
+            raise RecipeError(f"{key}: expected {describe(hint_type)}, got {value!r}") from None
+    set_precision(values["grpo"])
     run_name = values["grpo"].setdefault("run_name", Path(path).stem)
     values["grpo"].setdefault("output_dir", str(Path("runs") / run_name))
     recipe = RecipeArguments(**values["recipe"])
@@ -274,48 +150,6 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     grpo = _build_grpo_config(values["grpo"])
     _validate_after_trl(recipe, grpo)
     return RunConfig(recipe, grpo, str(path), {**values["recipe"], **values["grpo"]}, backend, backend_problem)
-
-
-def _resolve_backend(requested: Any) -> tuple[str, str | None]:
-    """(backend, problem): an unknown name is bad input now; unsloth without a GPU fails at load time,
-    so that ``--dry-run`` can still show a GPU recipe on a laptop."""
-    from recipes.backend import BACKENDS, resolve_backend
-
-    if requested not in BACKENDS:
-        raise RecipeError(f"backend: unknown {requested!r}; expected one of {', '.join(BACKENDS)}")
-    try:
-        return resolve_backend(requested), None
-    except RecipeError as err:
-        return requested, str(err)
-
-
-def _set_precision(grpo: dict[str, Any]) -> None:
-    """bf16/fp16 for the device at hand, unless the config chose.
-
-    On a GPU without bfloat16 (below compute capability 8.0: T4, V100) Unsloth
-    loads float16 and refuses ``bf16: true``, and TRL's default is bf16. So
-    with neither key set: bf16 where the GPU has it, fp16 elsewhere; an explicit
-    ``bf16: true`` there is one clear error instead of Unsloth's TypeError.
-    Without a GPU: ``use_cpu`` (transformers refuses bf16 on CPU otherwise; with
-    it, dry runs and CPU tests resolve the GPU configs as written).
-    """
-    from recipes.backend import bf16_supported
-
-    if not _has_cuda():
-        grpo.setdefault("use_cpu", True)
-        return
-    has_bf16 = bf16_supported()
-    if "bf16" not in grpo and "fp16" not in grpo:
-        grpo["bf16"], grpo["fp16"] = has_bf16, not has_bf16
-    elif grpo.get("bf16") and not has_bf16:
-        raise RecipeError("bf16: this GPU has no bfloat16 (compute capability below 8.0, e.g. T4, V100); "
-                          "remove bf16 from the config (fp16 is then chosen) or set fp16: true")
-
-
-def _has_cuda() -> bool:
-    from recipes.backend import cuda_available
-
-    return cuda_available()
 
 
 def _build_grpo_config(values: dict[str, Any]):
@@ -380,18 +214,8 @@ def resolved_config(cfg: RunConfig) -> dict[str, Any]:
                                 "report_to", "use_vllm", "reward_weights"}
     out: dict[str, Any] = dataclasses.asdict(cfg.recipe)
     for name in sorted(keep & grpo_fields):
-        out[name] = _plain(getattr(cfg.grpo, name))
+        out[name] = plain(getattr(cfg.grpo, name))
     out["config_file"] = cfg.source
     return {k: v for k, v in out.items() if not is_secret(k)}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return json.loads(json.dumps(value, default=str))

@@ -9,7 +9,8 @@ import sys
 import pytest
 import yaml
 
-from recipes.config import load_config, parse_overrides, resolved_config
+from recipes.config import load_config, resolved_config
+from recipes.config_values import parse_overrides
 from recipes.errors import RecipeError, run_cli
 from recipes.grpo import main as grpo_main
 from tests.conftest import FIXTURES, REPO
@@ -87,7 +88,8 @@ def test_config_yaml_keeps_every_recipe_field_and_every_key_set(path):
     # A re-evaluation (recipes.evaluate --adapter) reads these back: eval_max_new_tokens must survive.
     import dataclasses
 
-    from recipes.config import RecipeArguments, read_yaml
+    from recipes.config import RecipeArguments
+    from recipes.config_values import read_yaml
 
     cfg = load_config(path)
     saved = yaml.safe_load(yaml.safe_dump(resolved_config(cfg), sort_keys=False))
