@@ -32,7 +32,7 @@ from data_prep.formats import FORMATS, ReasoningFormat, get_format
 from recipes.backend import resolve_backend, vllm_installed
 from recipes.errors import RecipeError, run_cli
 from recipes.io_utils import write_json, write_jsonl_atomic
-from recipes.model import ALL_LINEAR, Policy, PolicySpec, has_vllm_engine, load_policy
+from recipes.model import Policy, PolicySpec, has_vllm_engine, load_policy
 from rewards import GRADERS, grader_for, is_correct
 
 VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "unsloth", "vllm")
@@ -241,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     spec = PolicySpec(
         model_name=model, backend=backend, load_in_4bit=opts["load_in_4bit"], format=fmt.name,
         chat_template=opts["chat_template"], trainable=False, adapter=args.adapter,
-        lora_rank=int(run_cfg.get("lora_rank", 32)), lora_alpha=int(run_cfg.get("lora_alpha", 64)),
-        lora_target_modules=tuple(run_cfg.get("lora_target_modules") or ALL_LINEAR),
+        lora_rank=int(run_cfg.get("lora_rank", PolicySpec.lora_rank)),
+        lora_alpha=int(run_cfg.get("lora_alpha", PolicySpec.lora_alpha)),
+        lora_target_modules=tuple(run_cfg.get("lora_target_modules") or PolicySpec.lora_target_modules),
         fast_inference=vllm_installed(),
     )
     policy = load_policy(spec)

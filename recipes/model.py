@@ -34,32 +34,34 @@ from typing import Any
 
 from data_prep.formats import ReasoningFormat, get_format
 from recipes.backend import bf16_supported, choose_backend, cuda_available, unsloth_installed
+from recipes.config import RecipeArguments
 from recipes.errors import RecipeError
 from recipes.packaged_models import PACKAGED_MODELS, resolve_packaged
 
-ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+_RECIPE = RecipeArguments()  # the one source of defaults: a spec built by hand gets the recipe's
+ALL_LINEAR = tuple(_RECIPE.lora_target_modules)
 
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """Everything needed to load a policy; built from a recipe config."""
+    """Everything needed to load a policy; built from a recipe config (`recipes.run_inputs.policy_spec`)."""
 
     model_name: str
-    backend: str = "auto"
-    load_in_4bit: bool = True
-    max_seq_length: int = 2048
-    lora_rank: int = 32
-    lora_alpha: int = 64
-    lora_dropout: float = 0.0
+    backend: str = _RECIPE.backend
+    load_in_4bit: bool = _RECIPE.load_in_4bit
+    max_seq_length: int = _RECIPE.max_seq_length
+    lora_rank: int = _RECIPE.lora_rank
+    lora_alpha: int = _RECIPE.lora_alpha
+    lora_dropout: float = _RECIPE.lora_dropout
     lora_target_modules: tuple[str, ...] = ALL_LINEAR
     fast_inference: bool = True  # vLLM inside Unsloth (only where vllm is installed: Unsloth raises otherwise)
-    gpu_memory_utilization: float = 0.7
-    random_state: int = 3407
+    gpu_memory_utilization: float = _RECIPE.gpu_memory_utilization
+    random_state: int = 3407  # GRPOConfig.seed in a recipe
     gradient_checkpointing: bool = True
     # "model": keep the tokenizer's template; "format": install the format's
     # template (base models); "auto": format template only when none exists.
-    chat_template: str = "auto"
-    format: str = "unsloth"
+    chat_template: str = _RECIPE.chat_template
+    format: str = _RECIPE.format
     trainable: bool = True  # attach a fresh LoRA adapter
     adapter: str | None = None  # load a trained adapter instead (evaluation)
 
