@@ -41,7 +41,7 @@ from data_prep.arithmetic import CATEGORY_COLUMNS  # noqa: E402
 from recipes.config import load_config  # noqa: E402
 from recipes.errors import RecipeError  # noqa: E402
 from recipes.grpo import eval_dataset, train_dataset  # noqa: E402
-from recipes.io_utils import read_json, read_jsonl  # noqa: E402
+from recipes.io_utils import atomic_write_text, read_json, read_jsonl  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "recipes" / "configs" / "grpo_smollm2_demo.yaml"
@@ -52,7 +52,7 @@ SAVED = ("question", "answer", "reasoning", *CATEGORY_COLUMNS)
 def save_rows(dataset, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = sorted(dataset.to_list(), key=lambda r: r["id"])  # file position = id
-    path.write_text("".join(json.dumps({k: r[k] for k in SAVED if k in r}) + "\n" for r in rows))
+    atomic_write_text(path, "".join(json.dumps({k: r[k] for k in SAVED if k in r}) + "\n" for r in rows))
 
 
 def check_source(run_dir: Path, test_rows) -> None:

@@ -426,7 +426,7 @@ def _html_stage_cell(stage: Mapping[str, Any]) -> str:
 def _html_test_cell(t: Mapping[str, Any]) -> str:
     cls = " class='broken'" if t["delta"] < 0 and t["p"] < ALPHA else ""
     return (f"<span{cls}>{esc(pts(t['delta']))}</span> <span class='muted small'>"
-            f"(<span class='fixed'>{t['fixed']}</span>/<span class='broken'>{t['broken']}</span>)</span>"
+            f"(<span class='fixed'>{t['fixed']} fixed</span>, <span class='broken'>{t['broken']} broken</span>)</span>"
             f"<div class='small'>{esc(format_p(t['p']))}</div>")
 
 
