@@ -3,7 +3,7 @@
 >>> from data_prep import build_dataset
 >>> ds = build_dataset("arithmetic", split="train", limit=3, seed=0, format="unsloth")
 >>> ds.column_names
-['prompt', 'answer', 'question', 'reasoning', 'id', 'phrasing']
+['prompt', 'answer', 'question', 'reasoning', 'id', 'phrasing', 'operation', 'steps']
 >>> [m["role"] for m in ds[0]["prompt"]]
 ['system', 'user']
 

@@ -8,7 +8,9 @@ This generator makes one, with knobs for difficulty:
 - `operations` (default "+-"; any of "+-*"): the operations a problem may use.
   Subtraction never goes below zero (the amount taken is at most what is there), so
   no one has -3 apples. A multiplier is small: 2..9, capped at `max_operand`.
-- `steps` (default 1): how many operations are chained; steps=2 gives "a + b - c".
+- `steps` (default 1): how many operations are chained; steps=2 gives "a + b - c". A list
+  (or "1,1,1,2") mixes step counts: each problem draws one entry, so [1, 1, 1, 2] makes about
+  a quarter of the problems two-step.
 - `phrasing` ("train" | "heldout" | "mixed"): which word-problem templates to use.
   Default "train" for split="train" and "mixed" for split="test".
 
@@ -29,13 +31,15 @@ whatever seeds or sizes the two splits are built with. Within a split the same
 arithmetic may recur (with a small operand range it must), usually phrased differently.
 
 Rows: `question`, `answer` (the final amount, as a string), `reasoning` (one line per
-step, "12 + 7 = 19\\n19 - 4 = 15", which SFT priming renders into the answer format)
-and `phrasing`. `limit` rows are generated (default 1000 for train, 300 for test), and
+step, "12 + 7 = 19\\n19 - 4 = 15", which SFT priming renders into the answer format),
+`phrasing`, and two category columns that reports break accuracy down by: `operation`
+("add", "subtract", "multiply" for one step, "2-step" etc. for chains) and `steps`.
+`limit` rows are generated (default 1000 for train, 300 for test), and
 the first n rows of a bigger request equal a smaller request's rows.
 
 >>> rows = generate(split="train", n=2, seed=0)
 >>> [sorted(r) for r in rows][0]
-['answer', 'phrasing', 'question', 'reasoning']
+['answer', 'operation', 'phrasing', 'question', 'reasoning', 'steps']
 >>> generate(split="train", n=5, seed=3) == generate(split="train", n=5, seed=3)
 True
 """
@@ -68,6 +72,8 @@ DEFAULT_ROWS = {"train": 1000, "test": 300}
 TEST_EVERY = 5  # 1 problem in 5 (by hash of its arithmetic) is a test problem
 MAX_STEPS = 10
 MAX_FACTOR = 9
+OPERATION_NAMES = {"+": "add", "-": "subtract", "*": "multiply"}
+CATEGORY_COLUMNS = ("phrasing", "operation", "steps")  # what reports break accuracy down by
 _GIVE_UP_AFTER = 5000  # consecutive rejected samples before declaring the knobs infeasible
 
 
@@ -99,6 +105,10 @@ class Problem:
 
     def key(self) -> str:
         return str(self.start) + "".join(f"{op}{b}" for op, b in self.chain)
+
+    def operation(self) -> str:
+        """The category a report groups by: the operation of a one-step problem, else "N-step"."""
+        return OPERATION_NAMES[self.chain[0][0]] if len(self.chain) == 1 else f"{len(self.chain)}-step"
 
 
 def problem_split(problem: Problem) -> str:
@@ -277,20 +287,18 @@ def generate(
     min_operand: int = 1,
     max_operand: int = 50,
     operations: str = "+-",
-    steps: int = 1,
+    steps: int | str | list[int] = 1,
     phrasing: str | None = None,
 ) -> list[dict]:
-    """`n` rows {question, answer, reasoning, phrasing} of `split`; see the module docstring."""
+    """`n` rows {question, answer, reasoning, phrasing, operation, steps} of `split`; see the module docstring."""
     if split not in SPLITS:
         raise DataError(f"split: unknown {split!r} for arithmetic; expected one of {', '.join(SPLITS)}")
     lo, hi = _int_knob("min_operand", min_operand), _int_knob("max_operand", max_operand)
-    steps = _int_knob("steps", steps)
+    step_choices = _steps(steps)
     if lo < 0:
         raise DataError(f"min_operand: must be >= 0 (got {lo})")
     if hi < lo:
         raise DataError(f"max_operand: must be >= min_operand (got {hi} < {lo})")
-    if not 1 <= steps <= MAX_STEPS:
-        raise DataError(f"steps: must be between 1 and {MAX_STEPS} (got {steps})")
     ops = _operations(operations)
     phrasing = phrasing or ("train" if split == "train" else "mixed")
     if phrasing not in PHRASINGS:
@@ -301,12 +309,14 @@ def generate(
     rng = random.Random(f"arithmetic/{split}/{seed}")
     rows, rejected = [], 0
     while len(rows) < n:
-        problem = _sample(rng, lo, hi, ops, steps)
+        # A single step count draws nothing, so those streams match the pre-mix generator's.
+        n_steps = step_choices[0] if len(step_choices) == 1 else rng.choice(step_choices)
+        problem = _sample(rng, lo, hi, ops, n_steps)
         if problem is None or problem_split(problem) != split:
             rejected += 1
             if rejected >= _GIVE_UP_AFTER:
                 raise DataError(
-                    f"max_operand: operands {lo}..{hi} with operations {ops!r} and steps={steps} "
+                    f"max_operand: operands {lo}..{hi} with operations {ops!r} and steps={n_steps} "
                     f"leave (almost) no problems for split {split!r}; widen the operand range"
                 )
             continue
@@ -319,6 +329,8 @@ def generate(
                 "answer": str(problem.answer),
                 "reasoning": problem.reasoning(),
                 "phrasing": style,
+                "operation": problem.operation(),
+                "steps": len(problem.chain),
             }
         )
     return rows
@@ -333,6 +345,20 @@ def _int_knob(name: str, value: object) -> int:
         return int(str(value).strip())
     except ValueError:
         raise DataError(f"{name}: expected an integer, got {value!r}") from None
+
+
+def _steps(value: object) -> list[int]:
+    """One step count, or a list of them (a list, tuple, or "1,1,2") drawn from per problem."""
+    if isinstance(value, str) and "," in value:
+        value = [v for v in value.split(",") if v.strip()]
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    if not items:
+        raise DataError("steps: expected an integer or a non-empty list of them (got [])")
+    choices = [_int_knob("steps", v) for v in items]
+    for k in choices:
+        if not 1 <= k <= MAX_STEPS:
+            raise DataError(f"steps: must be between 1 and {MAX_STEPS} (got {k})")
+    return choices
 
 
 def _operations(value: object) -> str:
@@ -358,7 +384,9 @@ def load(
     """Generated rows, or rows of a local file with plain `question` / `answer` columns.
 
     With a data_file the generator knobs do not apply and are ignored, so one config
-    can switch between generated and saved problems with `--data_file` alone.
+    can switch between generated and saved problems with `--data_file` alone. Saved
+    generator rows keep their category columns (`phrasing`, `operation`, `steps`) when
+    the file has them, so reports on saved problems still break accuracy down by them.
     """
     if not data_file:
         return generate(split=split, n=limit, seed=seed, **knobs)  # type: ignore[arg-type]
@@ -369,14 +397,16 @@ def load(
         if reasoning_column
         else ("reasoning" if table.has("reasoning") else None)
     )
+    categories = [c for c in CATEGORY_COLUMNS if table.has(c)]
     rows = []
-    for n, record in table.fetch([c for c in (q, a, r) if c]):
+    for n, record in table.fetch([c for c in (q, a, r, *categories) if c]):
         question, gold = text_value(record.get(q)), text_value(record.get(a))
         if not question:
             raise table.row_error(n, f"has an empty {q!r}")
         if not gold:
             raise table.row_error(n, f"has no gold answer (expected a value in {a!r})")
         rows.append(
-            {"question": question, "answer": gold, "reasoning": text_value(record.get(r)) if r else ""}
+            {"question": question, "answer": gold, "reasoning": text_value(record.get(r)) if r else "",
+             **{c: record[c] for c in categories if isinstance(record.get(c), str | int)}}
         )
     return rows

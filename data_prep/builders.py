@@ -10,7 +10,7 @@ rest the same way for all of them:
    and are generated `limit` long, so they are not reshuffled);
 4. builds the chat `prompt`: the format's system prompt, then the question.
 
-Columns: prompt, answer, question, reasoning, id (+ phrasing for arithmetic).
+Columns: prompt, answer, question, reasoning, id (+ phrasing, operation, steps for arithmetic).
 """
 
 from __future__ import annotations

@@ -10,6 +10,14 @@ than two. Rows are paired by ``id``, and runs that hold different ids or a
 different gold answer for an id are refused rather than compared: a paired
 test on unpaired data would be a made-up number.
 
+Accuracy by category. Every categorical column the prediction rows carry (a
+short string or integer with 2 to ``CATEGORY_MAX_VALUES`` values, e.g. the
+arithmetic generator's ``operation``, ``steps`` and ``phrasing``, or a MATH
+``subject``/``level``) gets a table: accuracy per stage with Wilson intervals
+and McNemar per transition within the category. A *regression* is a
+category (or the whole set) where a later stage is worse with p < 0.05;
+the headline names every one, because an overall gain can hide a skill lost.
+
 Writes into ``--out`` (each file atomically): ``report.html`` (self-contained,
 the one to open), ``report.md``, ``comparison.json`` (every number in the
 report), ``accuracy.png`` and, with ``--train-log``, ``rewards.png``.
@@ -32,6 +40,7 @@ from recipes.stats import paired_outcomes, wilson_interval
 EXIT_BAD_INPUT = 2
 FIELDS = ("id", "question", "gold", "completion", "extracted", "correct", "format_ok", "n_tokens")
 SHARED_SETTINGS = ("dataset", "split", "format", "max_new_tokens")  # a difference here deserves a note
+CATEGORY_MAX_VALUES = 20  # more distinct values than this is an identifier or free text, not a category
 
 
 class CompareError(ValueError):
@@ -156,18 +165,86 @@ def stage_stats(run: EvalRun) -> dict[str, Any]:
         "format_ok": format_ok, "format_rate": format_ok / n, "format_ci": list(wilson_interval(format_ok, n)),
         "mean_tokens": sum(r["n_tokens"] for r in run.rows) / n,
         **{k: s.get(k) for k in ("model", "adapter", "dataset", "split", "format", "seed")},
-        "by_phrasing": by_phrasing(run.rows),
     }
 
 
-def by_phrasing(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Accuracy per phrasing group (held-out vs training templates), when rows carry one; else {}."""
-    groups: dict[str, list[bool]] = {}
-    for r in rows:
-        if r.get("phrasing"):
-            groups.setdefault(str(r["phrasing"]), []).append(bool(r["correct"]))
-    return {g: {"correct": sum(v), "n": len(v), "accuracy": sum(v) / len(v),
-                "accuracy_ci": list(wilson_interval(sum(v), len(v)))} for g, v in sorted(groups.items())}
+def _is_category_value(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 40
+
+
+def category_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Columns beyond the scored fields that every row has as a short string or integer, with
+    2..CATEGORY_MAX_VALUES distinct values and fewer values than rows (so not an identifier).
+
+    >>> rows = [{"id": i, "operation": "add" if i % 2 else "multiply", "note": f"n{i}", "steps": 1} for i in range(6)]
+    >>> category_columns(rows)
+    ['operation']
+    """
+    if not rows:
+        return []
+    names = [k for k in rows[0] if k not in FIELDS]
+    found = []
+    for name in names:
+        values = [r.get(name) for r in rows]
+        if not all(_is_category_value(v) for v in values):
+            continue
+        distinct = {json.dumps(v) for v in values}
+        if 2 <= len(distinct) <= min(CATEGORY_MAX_VALUES, len(rows) - 1):
+            found.append(name)
+    return found
+
+
+def _value_order(value: Any) -> tuple[bool, Any]:
+    return (isinstance(value, str), value)  # numbers first, numerically; then strings
+
+
+def category_stats(runs: list[EvalRun], pairs: list[tuple[EvalRun, EvalRun, str]]) -> list[dict[str, Any]]:
+    """Per categorical column of the first run's rows: each value's accuracy per stage and McNemar per pair.
+
+    The category of an example is read from the first run (all runs hold the same examples),
+    so an older evaluation dir without the column still lines up.
+    """
+    ref = runs[0]
+    out = []
+    for column in category_columns(ref.rows):
+        groups: dict[Any, list[Any]] = {}
+        for row in ref.rows:
+            groups.setdefault(row[column], []).append(row["id"])
+        values = []
+        for value in sorted(groups, key=_value_order):
+            ids = set(groups[value])
+            subset = {run.label: [r for r in run.rows if r["id"] in ids] for run in runs}
+            stages = []
+            for run in runs:
+                k = sum(r["correct"] for r in subset[run.label])
+                stages.append({"label": run.label, "correct": k, "n": len(ids), "accuracy": k / len(ids),
+                               "accuracy_ci": list(wilson_interval(k, len(ids)))})
+            transitions = []
+            for a, b, kind in pairs:
+                counts = paired_outcomes(subset[a.label], subset[b.label])
+                acc_a = (counts.both_right + counts.broken) / counts.n
+                acc_b = (counts.both_right + counts.fixed) / counts.n
+                transitions.append({"before": a.label, "after": b.label, "kind": kind, "n": counts.n,
+                                    "before_accuracy": acc_a, "after_accuracy": acc_b, "delta": acc_b - acc_a,
+                                    "fixed": counts.fixed, "broken": counts.broken, "p": counts.p_value,
+                                    "significant": counts.p_value < report.ALPHA})
+            values.append({"value": value, "n": len(ids), "stages": stages, "transitions": transitions})
+        out.append({"column": column, "values": values})
+    return out
+
+
+def find_regressions(transitions: list[dict[str, Any]], categories: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every transition, over all examples (``column`` None) or within a category, that got worse with p < ALPHA."""
+    found = []
+    scopes = [(None, None, t) for t in transitions]
+    scopes += [(c["column"], v["value"], t) for c in categories for v in c["values"] for t in v["transitions"]]
+    for column, value, t in scopes:
+        if t["delta"] < 0 and t["p"] < report.ALPHA:
+            found.append({"column": column, "value": value, "before": t["before"], "after": t["after"],
+                          "kind": t["kind"], "n": t["n"], "before_accuracy": t["before_accuracy"],
+                          "after_accuracy": t["after_accuracy"], "delta": t["delta"],
+                          "fixed": t["fixed"], "broken": t["broken"], "p": t["p"]})
+    return found
 
 
 def _side(row: dict[str, Any]) -> dict[str, Any]:
@@ -258,10 +335,13 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
     if len(runs) > 2:
         pairs.append((runs[0], runs[-1], "overall"))
     transitions, examples = zip(*(transition_stats(a, b, kind) for a, b, kind in pairs), strict=True)
+    categories = category_stats(runs, pairs)
     comparison: dict[str, Any] = {
         "title": title or _default_title(stages), "stages": stages, "transitions": list(transitions),
+        "categories": categories, "regressions": find_regressions(list(transitions), categories),
         "train_log": None, "notes": _notes(runs, stages),
     }
+    comparison["headline"] = report.headline(comparison)
 
     images = {"accuracy.png": charts.accuracy_chart(stages)}
     if train_log is not None:
@@ -306,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CompareError, FileNotFoundError) as err:  # our own input errors; bugs still raise
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(report.headline(comparison))
+    print(comparison["headline"])
+    for line in report.category_lines(comparison):
+        print(line)
     print(f"report: {Path(args.out) / 'report.html'}")
     return 0
 

@@ -113,7 +113,13 @@ def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFo
     records = []
     for row, (text, n_tokens) in zip(rows, completions, strict=True):
         extracted = fmt.extract(text)
+        # Short scalar columns of the data (arithmetic's phrasing/operation/steps, a MATH subject or
+        # level) ride along: reports break accuracy down by every categorical one.
+        categories = {k: v for k, v in row.items()
+                      if k not in ("prompt", "answer", "question", "reasoning", "id")
+                      and isinstance(v, str | int) and len(str(v)) <= 40}
         records.append({
+            **categories,
             "id": int(row["id"]),
             "question": row["question"],
             "gold": row["answer"],
@@ -122,8 +128,6 @@ def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFo
             "correct": bool(grade(extracted, row["answer"])),
             "format_ok": bool(fmt.exact_match(text)),
             "n_tokens": int(n_tokens),
-            # Generated arithmetic marks held-out phrasings; reports break accuracy down by it.
-            **({"phrasing": row["phrasing"]} if row.get("phrasing") else {}),
         })
     return records
 

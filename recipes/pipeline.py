@@ -168,6 +168,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter", load_eval)
     report = _write_report(run_dir, stages) if cfg.recipe.evaluate else None
 
+    comparison = read_json(run_dir / "report" / "comparison.json") if report else {}
     summary = {
         "run_name": cfg.grpo.run_name, "model": cfg.recipe.model_name, "backend": policy.backend,
         "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": trainer.state.global_step,
@@ -175,6 +176,9 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         "sft_prime": sft, "adapter": str(run_dir / "adapter"), "report": report,
         "peak_gpu_memory_gib": _peak_gpu_memory_gib(),
         "stages": {k: {m: v[m] for m in ("accuracy", "format_rate", "correct", "n")} for k, v in stages.items()},
+        # Accuracy by category (operation, steps, phrasing, ...) and every significant drop, as in the report.
+        "headline": comparison.get("headline"), "by_category": comparison.get("categories"),
+        "regressions": comparison.get("regressions"),
     }
     write_json(run_dir / "summary.json", summary)
     print(f"adapter: {run_dir / 'adapter'}")  # the report's headline and path were printed by compare

@@ -93,7 +93,46 @@ def headline(comparison: Mapping[str, Any], escape: Callable[[str], str] = str) 
         if t["p"] >= ALPHA:
             part += ", not significant at 0.05"
         parts.append(part)
-    return f"{chain} ({'; '.join(parts)})"
+    return f"{chain} ({'; '.join(parts)}){regression_clause(comparison, escape)}"
+
+
+def scope_name(column: Any, value: Any) -> str:
+    """``operation = multiply``, or ``all examples`` for the whole set."""
+    return "all examples" if column is None else f"{column} = {value}"
+
+
+def regression_clause(comparison: Mapping[str, Any], escape: Callable[[str], str] = str) -> str:
+    """The headline's last words: every significant regression, or that there is none to find."""
+    regressions = comparison.get("regressions") or []
+    if regressions:
+        shown = "; ".join(f"{escape(scope_name(r['column'], r['value']))} {escape(r['after'])} vs "
+                          f"{escape(r['before'])} {pts(r['delta'])}, {format_p(r['p'])}" for r in regressions)
+        return f" — REGRESSION{'S' if len(regressions) > 1 else ''} (worse, p < {ALPHA:g}): {shown}"
+    categories = comparison.get("categories") or []
+    if categories:
+        n = sum(len(c["values"]) for c in categories)
+        return f" — no significant regression in any of {n} categories"
+    return ""
+
+
+def category_lines(comparison: Mapping[str, Any]) -> list[str]:
+    """A plain-text table per categorical column, for the terminal: stage accuracies and the headline tests."""
+    lines = []
+    shown = _headline_transitions(comparison)
+    keys = [(t["before"], t["after"]) for t in shown]
+    for cat in comparison.get("categories") or []:
+        header = [f"by {cat['column']}", *(s["label"] for s in comparison["stages"]),
+                  *(transition_name(t) for t in shown)]
+        rows = []
+        for v in cat["values"]:
+            tests = {(t["before"], t["after"]): t for t in v["transitions"]}
+            rows.append([f"{v['value']} (n={v['n']})",
+                         *(f"{pct(s['accuracy'])} ({s['correct']})" for s in v["stages"]),
+                         *(f"{pts(tests[k]['delta'])}, {format_p(tests[k]['p'])}" for k in keys)])
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                  for row in [header, *rows]]
+    return lines
 
 
 def select_examples(examples: Sequence[Example], cap: int = MAX_EXAMPLES) -> list[Example]:
@@ -140,15 +179,35 @@ def md_text(text: Any, limit: int | None = None) -> str:
     return s.replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def phrasing_groups(stages: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Phrasing groups present in every stage (empty when the data has no phrasing column)."""
-    sets = [set(s.get("by_phrasing") or {}) for s in stages]
-    return sorted(set.intersection(*sets)) if sets and all(sets) else []
+def stage_cell(stage: Mapping[str, Any]) -> str:
+    """``40.0% (20/50; CI 27.6% – 53.8%)``: one stage's accuracy within a category."""
+    return f"{pct(stage['accuracy'])} ({stage['correct']}/{stage['n']}; CI {ci(stage['accuracy_ci'])})"
 
 
-def phrasing_cell(stage: Mapping[str, Any], group: str) -> str:
-    g = stage["by_phrasing"][group]
-    return f"{pct(g['accuracy'])} ({g['correct']}/{g['n']}; CI {ci(g['accuracy_ci'])})"
+def test_cell(t: Mapping[str, Any]) -> str:
+    """``+12.0 pts (7 fixed, 1 broken; p = 0.07)``: one transition within a category."""
+    return f"{pts(t['delta'])} ({t['fixed']} fixed, {t['broken']} broken; {format_p(t['p'])})"
+
+
+def category_header(comparison: Mapping[str, Any], column: str) -> list[str]:
+    return [column, "n", *(s["label"] for s in comparison["stages"]),
+            *(transition_name(t) for t in comparison["transitions"])]
+
+
+def regression_row(r: Mapping[str, Any]) -> list[str]:
+    return [scope_name(r["column"], r["value"]), f"{r['after']} vs {r['before']}",
+            f"{pct(r['before_accuracy'])} → {pct(r['after_accuracy'])}", pts(r["delta"]),
+            str(r["fixed"]), str(r["broken"]), p_cell(r["p"])]
+
+
+REGRESSION_HEADER = ["where", "comparison", "accuracy", "change", "fixed", "broken", "McNemar p"]
+
+
+def no_regression_sentence(comparison: Mapping[str, Any]) -> str:
+    n = sum(len(c["values"]) for c in comparison.get("categories") or [])
+    where = f"all examples and each of {n} categories" if n else "all examples"
+    return (f"None: in {where}, no later stage is worse than an earlier one with p < {ALPHA:g} "
+            f"(McNemar, per transition).")
 
 
 def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -173,16 +232,23 @@ def render_markdown(comparison: Mapping[str, Any], examples: Sequence[Sequence[E
         [[md_text(s["label"]), f"{pct(s['accuracy'])} ({s['correct']}/{s['n']})", ci(s["accuracy_ci"]),
           pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}", s["n"], _md_model(s)]
          for s in stages])
-    if groups := phrasing_groups(stages):
-        out += ["", "### Accuracy by phrasing", ""]
-        out += _md_table(["stage", *groups],
-                         [[md_text(s["label"]), *(phrasing_cell(s, g) for g in groups)] for s in stages])
     out += ["", "## Changes", ""]
     out += _md_table(
         ["comparison", "accuracy", "change", "fixed", "broken", "unchanged", "McNemar p", "verdict"],
         [[md_text(transition_name(t)), f"{pct(t['before_accuracy'])} → {pct(t['after_accuracy'])}",
           pts(t["delta"]), t["fixed"], t["broken"], t["both_right"] + t["both_wrong"],
           p_cell(t["p"]), verdict(t)] for t in transitions])
+    out += ["", "## Regressions", ""]
+    if comparison.get("regressions"):
+        out += _md_table(REGRESSION_HEADER, [[md_text(c) for c in regression_row(r)]
+                                             for r in comparison["regressions"]])
+    else:
+        out.append(no_regression_sentence(comparison))
+    for cat in comparison.get("categories") or []:
+        out += ["", f"### Accuracy by {md_text(cat['column'])}", ""]
+        out += _md_table([md_text(h) for h in category_header(comparison, cat["column"])],
+                         [[md_text(v["value"]), v["n"], *(stage_cell(s) for s in v["stages"]),
+                           *(test_cell(t) for t in v["transitions"])] for v in cat["values"]])
     out += ["", "## Charts", ""]
     out += [f"![{name.removesuffix('.png')}]({name})\n" for name in images]
     if comparison.get("train_log"):
@@ -272,6 +338,8 @@ pre.completion { margin:4px 0 0; padding:6px 8px; max-height:13em; overflow:auto
                  word-break:break-word; background:var(--soft); border:1px solid var(--line); border-radius:6px;
                  font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace; }
 .notes li { margin:3px 0; }
+.regressions { border:1px solid #fca5a5; background:var(--badbg); border-radius:8px; padding:4px 8px; }
+.headline .regress { color:var(--bad); font-weight:600; }
 footer { margin-top:40px; color:var(--muted); font-size:13px; }
 code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace; font-size:.92em; }
 """
@@ -301,6 +369,9 @@ def _html_headline(comparison: Mapping[str, Any]) -> str:
         items.append(f'<li><b>{esc(transition_name(t))}</b>: {pts(t["delta"])} '
                      f'({t["fixed"]} fixed, {t["broken"]} broken), McNemar {format_p(t["p"])}'
                      f'<span class="pill{" sig" if sig else ""}">{esc(verdict(t))}</span></li>')
+    if clause := regression_clause(comparison).removeprefix(" — "):
+        cls = "regress" if comparison.get("regressions") else "muted"
+        items.append(f'<li class="{cls}">{esc(clause[:1].upper() + clause[1:])}</li>')
     return (f'<div class="headline"><div class="chain">{chain}</div>'
             f'<ul class="verdicts">{"".join(items)}</ul></div>')
 
@@ -347,6 +418,18 @@ def _html_examples(t: Mapping[str, Any], examples: Sequence[Example], open_: boo
             f'<div class="body">{note_html}{table}</div></details>')
 
 
+def _html_stage_cell(stage: Mapping[str, Any]) -> str:
+    return (f"{pct(stage['accuracy'])} <span class='muted'>({stage['correct']}/{stage['n']})</span>"
+            f"<div class='muted small'>{esc(ci(stage['accuracy_ci']))}</div>")
+
+
+def _html_test_cell(t: Mapping[str, Any]) -> str:
+    cls = " class='broken'" if t["delta"] < 0 and t["p"] < ALPHA else ""
+    return (f"<span{cls}>{esc(pts(t['delta']))}</span> <span class='muted small'>"
+            f"(<span class='fixed'>{t['fixed']} fixed</span>, <span class='broken'>{t['broken']} broken</span>)</span>"
+            f"<div class='small'>{esc(format_p(t['p']))}</div>")
+
+
 def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Example]],
                 images: Mapping[str, bytes]) -> str:
     """The report as one self-contained HTML page; ``images`` maps a caption to PNG bytes."""
@@ -357,11 +440,19 @@ def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Examp
           ci(s["accuracy_ci"]), pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}",
           str(s["n"]), _html_model(s)] for s in stages],
         numeric={1, 2, 3, 4, 5, 6})
-    if groups := phrasing_groups(stages):
-        stage_table += "<h3>Accuracy by phrasing</h3>" + _html_table(
-            ["stage", *(esc(g) for g in groups)],
-            [[f"<b>{esc(s['label'])}</b>", *(esc(phrasing_cell(s, g)) for g in groups)] for s in stages],
-            numeric=set(range(1, len(groups) + 1)))
+    if comparison.get("regressions"):
+        regressions = "<div class='regressions'>" + _html_table(
+            REGRESSION_HEADER, [[esc(c) for c in regression_row(r)] for r in comparison["regressions"]],
+            numeric={2, 3, 4, 5, 6}) + "</div>"
+    else:
+        regressions = f"<p>{esc(no_regression_sentence(comparison))}</p>"
+    for cat in comparison.get("categories") or []:
+        n_stages = len(cat["values"][0]["stages"])
+        regressions += f"<h3>Accuracy by {esc(cat['column'])}</h3>" + _html_table(
+            [esc(h) for h in category_header(comparison, cat["column"])],
+            [[f"<b>{esc(v['value'])}</b>", str(v["n"]), *(_html_stage_cell(s) for s in v["stages"]),
+              *(_html_test_cell(t) for t in v["transitions"])] for v in cat["values"]],
+            numeric=set(range(1, 2 + n_stages)))
     change_table = _html_table(
         ["comparison", "accuracy", "change", "fixed", "broken", "unchanged", "McNemar p", "verdict"],
         [[f"<b>{esc(transition_name(t))}</b>", f"{pct(t['before_accuracy'])} → {pct(t['after_accuracy'])}",
@@ -392,6 +483,8 @@ def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Examp
 {stage_table}
 <h2>Changes</h2>
 {change_table}
+<h2>Regressions and accuracy by category</h2>
+{regressions}
 <h2>Charts</h2>
 <div class="charts">{charts}</div>
 {notes}

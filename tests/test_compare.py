@@ -290,17 +290,3 @@ def test_p_values_are_never_rounded_across_005():
 def test_docstring_examples_hold():
     assert doctest.testmod(report).failed == 0
     assert doctest.testmod(charts).failed == 0
-
-
-def test_accuracy_is_broken_down_by_phrasing_when_rows_carry_it(tmp_path):
-    dirs = [write_eval_dir(tmp_path / "a", "primed", {0, 1}), write_eval_dir(tmp_path / "b", "tuned", {0, 1, 2, 7})]
-    for d in dirs:  # ids 0-4 phrased like training, 5-9 held out
-        rows = [json.loads(line) for line in (d / "predictions.jsonl").read_text().splitlines()]
-        text = "".join(json.dumps({**r, "phrasing": "train" if r["id"] < 5 else "heldout"}) + "\n" for r in rows)
-        (d / "predictions.jsonl").write_text(text)
-    assert run_compare(dirs, tmp_path / "out") == 0
-    stages = load(tmp_path / "out")["stages"]
-    assert stages[1]["by_phrasing"]["heldout"]["correct"] == 1 and stages[1]["by_phrasing"]["train"]["correct"] == 3
-    assert stages[0]["by_phrasing"]["heldout"]["accuracy"] == 0.0
-    assert "Accuracy by phrasing" in (tmp_path / "out" / "report.html").read_text()
-    assert "| tuned | 20.0% (1/5" in (tmp_path / "out" / "report.md").read_text()

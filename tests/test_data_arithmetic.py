@@ -32,7 +32,7 @@ def apply(a: int, op: str, b: int) -> int:
 
 def test_rows_have_the_common_columns_and_the_format_system_prompt():
     ds = build_dataset("arithmetic", limit=4, format="xml")
-    assert ds.column_names == ["prompt", "answer", "question", "reasoning", "id", "phrasing"]
+    assert ds.column_names == ["prompt", "answer", "question", "reasoning", "id", "phrasing", "operation", "steps"]
     for row in ds:
         assert row["prompt"] == [
             {"role": "system", "content": FORMATS["xml"].system_prompt},
@@ -169,3 +169,53 @@ def test_importing_and_building_loads_no_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_operation_and_steps_columns_name_what_the_reasoning_does():
+    ds = build_dataset("arithmetic", limit=300, operations="+-*", steps=[1, 2], phrasing="mixed")
+    names = {"+": "add", "-": "subtract", "*": "multiply"}
+    for row in ds:
+        chain = steps_of(row["reasoning"])
+        assert row["steps"] == len(chain)
+        assert row["operation"] == (names[chain[0][1]] if len(chain) == 1 else f"{len(chain)}-step")
+
+
+def test_a_list_of_step_counts_mixes_one_and_two_step_problems_in_proportion():
+    ds = build_dataset("arithmetic", limit=800, operations="+-*", steps=[1, 1, 1, 2])
+    share = ds["steps"].count(2) / len(ds)
+    assert 0.18 < share < 0.32, share  # a quarter, give or take sampling noise
+    assert set(ds["operation"]) == {"add", "subtract", "multiply", "2-step"}
+    as_text = build_dataset("arithmetic", limit=50, operations="+-*", steps="1,1,1,2").to_list()
+    assert as_text == build_dataset("arithmetic", limit=50, operations="+-*", steps=[1, 1, 1, 2]).to_list()
+
+
+def test_one_step_count_gives_the_same_rows_as_before_the_mix_knob():
+    """A single step count draws no extra random number: configs that used steps: 1 keep their data."""
+    assert build_dataset("arithmetic", limit=30, steps=2).to_list() == \
+        build_dataset("arithmetic", limit=30, steps=[2]).to_list()
+
+
+@pytest.mark.parametrize("steps, message", [
+    ([], "steps: expected an integer or a non-empty list"),
+    ([1, 0], "steps: must be between 1 and"),
+    ("1,x", "steps: expected an integer, got 'x'"),
+])
+def test_a_bad_step_mix_is_one_line_naming_the_knob(steps, message):
+    from data_prep.common import DataError
+
+    with pytest.raises(DataError, match=message):
+        build_dataset("arithmetic", limit=5, steps=steps)
+
+
+def test_saved_generator_rows_keep_their_category_columns(tmp_path):
+    import json
+
+    rows = build_dataset("arithmetic", split="test", limit=20, operations="+-*", steps=[1, 2]).to_list()
+    path = tmp_path / "test.jsonl"
+    keep = ("question", "answer", "reasoning", "phrasing", "operation", "steps")
+    path.write_text("".join(json.dumps({k: r[k] for k in keep}) + "\n" for r in rows))
+    saved = build_dataset("arithmetic", split="test", data_file=str(path), limit=20, seed=5).to_list()
+    by_id = {r["id"]: r for r in saved}
+    assert len(by_id) == 20
+    for r in rows:  # ids are file positions: the same problem, whatever order the seed shuffles them into
+        assert {k: by_id[r["id"]][k] for k in keep} == {k: r[k] for k in keep}
