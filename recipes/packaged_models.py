@@ -32,6 +32,7 @@ class PackagedModel:
     # would then never stop at the end of a turn. Set them right on conversion.
     eos_token: str | None = None
     pad_token: str | None = None
+    hub_id: str | None = None  # the Hub model the GGUF was made from (model cards name it)
 
 
 PACKAGED_MODELS: dict[str, PackagedModel] = {
@@ -43,6 +44,7 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
         is_base=False,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
     ),
 }
 

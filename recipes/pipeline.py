@@ -23,6 +23,7 @@ from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_write_text, read_json, write_json
 from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
+from recipes.model_card import model_card
 from recipes.run_dir import (
     checkpoint_step,
     last_complete_checkpoint,
@@ -181,6 +182,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         "regressions": comparison.get("regressions"),
     }
     write_json(run_dir / "summary.json", summary)
+    # TRL's card says "fine-tuned version of [None]": the adapter gets one naming its base, data and numbers.
+    atomic_write_text(run_dir / "adapter" / "README.md", model_card(resolved_config(cfg), summary, merged=False))
     print(f"adapter: {run_dir / 'adapter'}")  # the report's headline and path were printed by compare
     return 0
 

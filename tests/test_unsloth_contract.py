@@ -202,3 +202,21 @@ def test_pipeline_on_a_t4_without_vllm_then_reevaluate(fake_gpu, tmp_path, tiny_
         return [json.loads(line)["completion"] for line in path.read_text().splitlines()]
 
     assert completions(out / "predictions.jsonl") == completions(run / "eval" / "tuned" / "predictions.jsonl")
+
+
+def test_export_on_unsloth_uses_its_merged_and_gguf_savers(fake_gpu, tmp_path, tiny_model_dir):
+    from transformers import AutoModelForCausalLM
+
+    from recipes import export
+    from tests.test_export import write_run
+
+    fake_gpu(A100)
+    run = write_run(tmp_path / "run", str(tiny_model_dir), tiny_model_dir, backend="unsloth", load_in_4bit=True)
+    out = tmp_path / "merged"
+    assert export.main([str(run), "--out", str(out), "--gguf", "q4_k_m"]) == 0
+    [loaded] = calls("from_pretrained")
+    assert loaded["load_in_4bit"] is True and loaded["fast_inference"] is False  # Unsloth dequantizes to merge
+    assert calls("save_pretrained_merged") == [{"save_method": "merged_16bit", "save_directory": str(out)}]
+    assert calls("save_pretrained_gguf") == [{"quantization_method": "q4_k_m", "save_directory": str(out / "gguf")}]
+    AutoModelForCausalLM.from_pretrained(out)  # a plain transformers model
+    assert "base_model:" in (out / "README.md").read_text()

@@ -280,6 +280,28 @@ def load_lora(model, save_directory, load_tensors=False, lora_request_id=None):
     return LoRARequest(str(request_id), request_id, lora_path=str(save_directory))
 
 
+# ------------------------------------------------------------------ saving (unsloth/save.py)
+
+def save_pretrained_merged(model, save_directory, tokenizer=None, save_method="merged_16bit", push_to_hub=False,
+                           token=None, **kwargs):
+    """save.py unsloth_save_pretrained_merged: 'lora', 'merged_16bit' or 'merged_4bit' into save_directory."""
+    import copy
+
+    if save_method not in ("lora", "merged_16bit", "merged_4bit"):
+        raise RuntimeError(f"Unsloth: save_method = {save_method} is not supported")
+    CALLS.append(("save_pretrained_merged", {"save_method": save_method, "save_directory": str(save_directory)}))
+    merged = copy.deepcopy(model).merge_and_unload()
+    merged.save_pretrained(save_directory)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(save_directory)
+
+
+def save_pretrained_gguf(model, save_directory, tokenizer=None, quantization_method="fast_quantized", **kwargs):
+    """save.py unsloth_save_pretrained_gguf: the real one builds llama.cpp and converts; the fake only records."""
+    CALLS.append(("save_pretrained_gguf", {"quantization_method": quantization_method,
+                                           "save_directory": str(save_directory)}))
+
+
 # ------------------------------------------------------------------ FastLanguageModel (loader.py, llama.py)
 
 _FROM_PRETRAINED_PARAMS = (  # loader.py FastLanguageModel.from_pretrained, named parameters
@@ -338,6 +360,9 @@ class FastLanguageModel:
                                                       target_modules=target_modules, task_type="CAUSAL_LM"))
         CALLS.append(("get_peft_model", {"r": r, "lora_alpha": lora_alpha,
                                          "use_gradient_checkpointing": use_gradient_checkpointing}))
+        # save.py: saving methods bound onto the model (unsloth_generic_save_pretrained_merged, ..._gguf)
+        peft_model.save_pretrained_merged = lambda *a, **kw: save_pretrained_merged(peft_model, *a, **kw)
+        peft_model.save_pretrained_gguf = lambda *a, **kw: save_pretrained_gguf(peft_model, *a, **kw)
         if engine is not None:  # _utils.py patch_peft_fast_inference
             engine.model = peft_model
             peft_model.vllm_engine = engine
