@@ -6,9 +6,8 @@
 Scoring uses the same `format.extract` and answer check that the training
 rewards use (`rewards.is_correct`, or math-verify's equivalence for recipes
 that train on `math_verify`: ``rewards.grader_for``), so "correct" here is
-exactly "top answer reward" there. Generation is greedy and batched: vLLM
-``fast_generate`` (with the adapter as a LoRA request) when Unsloth built a
-vLLM engine, HF ``generate`` with left padding otherwise. Writes
+exactly "top answer reward" there. Generation is greedy and batched
+(`recipes.generation`: vLLM when Unsloth built an engine, HF otherwise). Writes
 ``predictions.jsonl`` (one row per example) and ``summary.json`` into
 ``--out``; ``recipes.compare`` reads both. With ``--adapter RUN_DIR/adapter``
 every setting the run's own evaluation used (format, data, split, limit,
@@ -25,14 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from data_prep import build_dataset
 from data_prep.formats import FORMATS, ReasoningFormat, get_format
 from recipes.backend import resolve_backend, vllm_installed
 from recipes.errors import RecipeError, run_cli
+from recipes.generation import generate
 from recipes.io_utils import write_json, write_jsonl_atomic
-from recipes.model import Policy, PolicySpec, has_vllm_engine, load_policy
+from recipes.model import Policy, PolicySpec, load_policy
 from rewards import GRADERS, grader_for, is_correct
 
 VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "unsloth", "vllm")
@@ -46,65 +44,6 @@ def library_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return found
-
-
-def generate(policy: Policy, prompts: list[list[dict]], max_new_tokens: int, batch_size: int,
-             desc: str = "evaluate") -> list[tuple[str, int]]:
-    """Greedy completions (text, n_tokens) for chat prompts, in input order."""
-    tok = policy.tokenizer
-    texts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
-    if has_vllm_engine(policy.model):
-        return _generate_vllm(policy, texts, max_new_tokens)
-    return _generate_hf(policy, texts, max_new_tokens, batch_size, desc)
-
-
-def _generate_vllm(policy: Policy, texts: list[str], max_new_tokens: int) -> list[tuple[str, int]]:
-    from vllm import SamplingParams
-
-    # The chat template already wrote BOS where the model wants one. vLLM tokenizes text prompts with
-    # add_special_tokens=True (vllm renderers/params.py), which would add a second BOS on Llama-style
-    # templates; token-id prompts (vLLM's TokensPrompt) are used as they are.
-    prompts = [{"prompt_token_ids": policy.tokenizer(t, add_special_tokens=False)["input_ids"]} for t in texts]
-    params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens)
-    outputs = policy.model.fast_generate(prompts, sampling_params=params, lora_request=policy.lora_request)
-    return [(o.outputs[0].text, len(o.outputs[0].token_ids)) for o in outputs]
-
-
-def _generate_hf(policy: Policy, texts: list[str], max_new_tokens: int, batch_size: int,
-                 desc: str) -> list[tuple[str, int]]:
-    tok = policy.tokenizer
-    side = tok.padding_side
-    tok.padding_side = "left"  # decoder-only batched generation needs left padding
-    try:
-        return _generate_hf_batches(policy, texts, max_new_tokens, batch_size, desc)
-    finally:
-        tok.padding_side = side  # the tokenizer is shared with the SFT and GRPO trainers
-
-
-def _generate_hf_batches(policy: Policy, texts: list[str], max_new_tokens: int, batch_size: int,
-                         desc: str) -> list[tuple[str, int]]:
-    import torch
-
-    tok, model = policy.tokenizer, policy.model
-    eos_ids = {tok.eos_token_id, tok.pad_token_id} - {None}
-    # Similar lengths together: less padding, faster batches; results go back in input order.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    results: list[tuple[str, int]] = [("", 0)] * len(texts)
-    model.eval()
-    with torch.inference_mode(), tqdm(total=len(texts), desc=desc, unit="ex") as bar:
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True,
-                        add_special_tokens=False).to(model.device)
-            out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                 temperature=None, top_p=None, top_k=None,
-                                 pad_token_id=tok.pad_token_id)
-            new = out[:, batch["input_ids"].shape[1] :]
-            for row, i in zip(new.tolist(), idx, strict=True):
-                n = next((k + 1 for k, t in enumerate(row) if t in eos_ids), len(row))
-                results[i] = (tok.decode(row[:n], skip_special_tokens=True), n)
-            bar.update(len(idx))
-    return results
 
 
 def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFormat,

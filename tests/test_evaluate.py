@@ -57,7 +57,7 @@ def test_evaluate_bad_input_is_one_line(tmp_path, capsys):
 
 def test_generation_leaves_the_shared_tokenizer_as_it_found_it(tiny_model_dir):
     # SFT and GRPO train with the same tokenizer object after each evaluation: right padding must survive.
-    from recipes.evaluate import generate
+    from recipes.generation import generate
     from recipes.model import PolicySpec, load_policy
 
     policy = load_policy(PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=False,

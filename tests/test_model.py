@@ -85,7 +85,7 @@ def test_missing_model_is_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_packaged_smollm2_answers_in_chat(smollm2_dir):
-    from recipes.evaluate import generate
+    from recipes.generation import generate
 
     spec = PolicySpec(model_name="smollm2-135m-instruct", backend="transformers", load_in_4bit=False,
                       trainable=False, chat_template="model")
