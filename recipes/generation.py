@@ -1,6 +1,7 @@
 """Greedy, batched generation from a policy's chat prompts: vLLM when Unsloth built an engine, HF otherwise.
 
-Evaluation (and any recipe that needs the model's own answers) calls `generate`.
+Evaluation (and any recipe that needs the model's own answers) calls `generate`;
+the pre-flight check calls `sample` with GRPO's own sampling settings (`Sampling.like_grpo`).
 With a vLLM engine (Unsloth ``fast_inference``) the whole list goes to
 ``fast_generate`` at once, the adapter riding along as the policy's LoRA request;
 otherwise HF ``generate`` runs in batches of similar length with left padding,
@@ -9,65 +10,92 @@ with a progress bar. Either way: (text, n_tokens) per prompt, in input order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tqdm.auto import tqdm
 
 from recipes.model import Policy, has_vllm_engine
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """How to draw completions: ``n`` per prompt; temperature 0 is greedy. GRPOConfig's names and meanings."""
+
+    max_new_tokens: int
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0  # 0: off (TRL's convention; vLLM spells it -1)
+    min_p: float | None = None
+
+    @classmethod
+    def like_grpo(cls, grpo, n: int | None = None) -> Sampling:
+        """The rollouts GRPO will draw: its group size, temperature, top_p/top_k/min_p and length."""
+        return cls(max_new_tokens=grpo.max_completion_length, n=n or grpo.num_generations,
+                   temperature=grpo.temperature, top_p=grpo.top_p, top_k=grpo.top_k or 0, min_p=grpo.min_p)
+
+
 def generate(policy: Policy, prompts: list[list[dict]], max_new_tokens: int, batch_size: int,
              desc: str = "evaluate") -> list[tuple[str, int]]:
     """Greedy completions (text, n_tokens) for chat prompts, in input order."""
+    return [group[0] for group in sample(policy, prompts, Sampling(max_new_tokens), batch_size, desc)]
+
+
+def sample(policy: Policy, prompts: list[list[dict]], sampling: Sampling, batch_size: int,
+           desc: str = "sample") -> list[list[tuple[str, int]]]:
+    """``sampling.n`` completions (text, n_tokens) per chat prompt, in input order."""
     tok = policy.tokenizer
     texts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
     if has_vllm_engine(policy.model):
-        return _generate_vllm(policy, texts, max_new_tokens)
-    return _generate_hf(policy, texts, max_new_tokens, batch_size, desc)
+        return _generate_vllm(policy, texts, sampling)
+    tok_side = tok.padding_side
+    tok.padding_side = "left"  # decoder-only batched generation needs left padding
+    try:
+        return _generate_hf(policy, texts, sampling, batch_size, desc)
+    finally:
+        tok.padding_side = tok_side  # the tokenizer is shared with the SFT and GRPO trainers
 
 
-def _generate_vllm(policy: Policy, texts: list[str], max_new_tokens: int) -> list[tuple[str, int]]:
+def _generate_vllm(policy: Policy, texts: list[str], sampling: Sampling) -> list[list[tuple[str, int]]]:
     from vllm import SamplingParams
 
     # The chat template already wrote BOS where the model wants one. vLLM tokenizes text prompts with
     # add_special_tokens=True (vllm renderers/params.py), which would add a second BOS on Llama-style
     # templates; token-id prompts (vLLM's TokensPrompt) are used as they are.
     prompts = [{"prompt_token_ids": policy.tokenizer(t, add_special_tokens=False)["input_ids"]} for t in texts]
-    params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens)
+    params = SamplingParams(n=sampling.n, temperature=sampling.temperature, top_p=sampling.top_p,
+                            top_k=sampling.top_k or -1, min_p=sampling.min_p or 0.0,
+                            max_tokens=sampling.max_new_tokens)
     outputs = policy.model.fast_generate(prompts, sampling_params=params, lora_request=policy.lora_request)
-    return [(o.outputs[0].text, len(o.outputs[0].token_ids)) for o in outputs]
+    return [[(c.text, len(c.token_ids)) for c in o.outputs] for o in outputs]
 
 
-def _generate_hf(policy: Policy, texts: list[str], max_new_tokens: int, batch_size: int,
-                 desc: str) -> list[tuple[str, int]]:
-    tok = policy.tokenizer
-    side = tok.padding_side
-    tok.padding_side = "left"  # decoder-only batched generation needs left padding
-    try:
-        return _generate_hf_batches(policy, texts, max_new_tokens, batch_size, desc)
-    finally:
-        tok.padding_side = side  # the tokenizer is shared with the SFT and GRPO trainers
-
-
-def _generate_hf_batches(policy: Policy, texts: list[str], max_new_tokens: int, batch_size: int,
-                         desc: str) -> list[tuple[str, int]]:
+def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_size: int,
+                 desc: str) -> list[list[tuple[str, int]]]:
     import torch
 
     tok, model = policy.tokenizer, policy.model
     eos_ids = {tok.eos_token_id, tok.pad_token_id} - {None}
+    if sampling.temperature > 0:
+        how = {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p,
+               "top_k": sampling.top_k or None, "min_p": sampling.min_p}
+    else:
+        how = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
     # Similar lengths together: less padding, faster batches; results go back in input order.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    results: list[tuple[str, int]] = [("", 0)] * len(texts)
+    results: list[list[tuple[str, int]]] = [[] for _ in texts]
+    per_call = max(1, batch_size // sampling.n)
     model.eval()
     with torch.inference_mode(), tqdm(total=len(texts), desc=desc, unit="ex") as bar:
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for start in range(0, len(order), per_call):
+            idx = order[start : start + per_call]
             batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True,
                         add_special_tokens=False).to(model.device)
-            out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                 temperature=None, top_p=None, top_k=None,
-                                 pad_token_id=tok.pad_token_id)
-            new = out[:, batch["input_ids"].shape[1] :]
-            for row, i in zip(new.tolist(), idx, strict=True):
-                n = next((k + 1 for k, t in enumerate(row) if t in eos_ids), len(row))
-                results[i] = (tok.decode(row[:n], skip_special_tokens=True), n)
+            out = model.generate(**batch, max_new_tokens=sampling.max_new_tokens, num_return_sequences=sampling.n,
+                                 pad_token_id=tok.pad_token_id, **how)
+            new = out[:, batch["input_ids"].shape[1] :].tolist()
+            for k, row in enumerate(new):  # generate() returns each prompt's n sequences together
+                n = next((j + 1 for j, t in enumerate(row) if t in eos_ids), len(row))
+                results[idx[k // sampling.n]].append((tok.decode(row[:n], skip_special_tokens=True), n))
             bar.update(len(idx))
     return results

@@ -215,9 +215,12 @@ class FakeLLM:
             else:
                 ids = list(prompt["prompt_token_ids"])
             self.prompts_seen.append(ids)
-            new = self._generate(ids, params, lora_request)
-            outputs.append(_Completion(outputs=[_Completion(text=self.tokenizer.decode(new, skip_special_tokens=True),
-                                                            token_ids=new)]))
+            completions = []
+            for _ in range(params.n):  # vllm RequestOutput.outputs: n CompletionOutputs
+                new = self._generate(ids, params, lora_request)
+                completions.append(_Completion(text=self.tokenizer.decode(new, skip_special_tokens=True),
+                                               token_ids=new))
+            outputs.append(_Completion(outputs=completions))
         return outputs
 
     def _generate(self, ids: list[int], params, lora_request) -> list[int]:
