@@ -26,24 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from recipes.backend import resolve_for_config, set_precision
-from recipes.config_values import coerce, describe, parse_overrides, plain, read_yaml, type_hints
+from recipes.config_values import coerce, describe, is_secret, parse_overrides, plain, read_yaml, type_hints
 from recipes.errors import RecipeError
 
 DEFAULT_REWARDS = "format_exact,format_approx,answer,number"
-# Never written to config.yaml. By name, not substring: "token" would also drop
-# eval_max_new_tokens or max_completion_length's siblings and break re-evaluation.
-SECRET_KEYS = frozenset({"hub_token"})
-SECRET_SUFFIXES = ("api_key", "password", "secret", "auth_token")
-
-
-def is_secret(key: str) -> bool:
-    """
-    >>> [is_secret(k) for k in ("hub_token", "wandb_api_key", "eval_max_new_tokens", "pad_token")]
-    [True, True, False, False]
-    """
-    return key in SECRET_KEYS or key.lower().endswith(SECRET_SUFFIXES)
-
-
 @dataclass
 class RecipeArguments:
     """The recipe's own settings; everything else is TRL's ``GRPOConfig``."""
@@ -92,6 +78,12 @@ class RecipeArguments:
     # --- optional SFT format priming before GRPO ---
     sft_prime: dict | None = field(default=None, metadata={
         "help": "Short SFT on formatted worked solutions, e.g. {rows: 300, num_train_epochs: 1, learning_rate: 2e-4}."})
+    # --- pre-flight learnability check and difficulty filter (recipes.learnability) ---
+    preflight: bool = field(default=False, metadata={
+        "help": "Sample as GRPO will before training; stop with exit 3 if no group varies (--force trains anyway)."})
+    preflight_prompts: int = field(default=16, metadata={"help": "Training prompts the pre-flight samples."})
+    difficulty_filter: dict | None = field(default=None, metadata={
+        "help": "Keep prompts whose sampled pass rate is in (min_pass, max_pass), e.g. {samples: 8, limit: 256}."})
     # --- logging ---
     wandb_project: str = field(default="grpo-recipes", metadata={"help": "W&B project (report_to: wandb)."})
 
@@ -183,7 +175,7 @@ def _validate_before_trl(recipe: RecipeArguments, grpo: dict[str, Any]) -> None:
         raise RecipeError(f"format: unknown {recipe.format!r}; expected one of {', '.join(FORMATS)}")
     if recipe.lora_rank < 1 or recipe.lora_alpha < 1:
         raise RecipeError("lora_rank/lora_alpha: expected positive integers")
-    for name in ("eval_limit", "dataset_limit"):
+    for name in ("eval_limit", "dataset_limit", "preflight_prompts"):
         if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
             raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
     if not recipe.reward_funcs:

@@ -158,3 +158,17 @@ def plain(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return json.loads(json.dumps(value, default=str))
+
+
+# Never written to config.yaml. By name, not substring: "token" would also drop
+# eval_max_new_tokens or max_completion_length's siblings and break re-evaluation.
+SECRET_KEYS = frozenset({"hub_token"})
+SECRET_SUFFIXES = ("api_key", "password", "secret", "auth_token")
+
+
+def is_secret(key: str) -> bool:
+    """
+    >>> [is_secret(k) for k in ("hub_token", "wandb_api_key", "eval_max_new_tokens", "pad_token")]
+    [True, True, False, False]
+    """
+    return key in SECRET_KEYS or key.lower().endswith(SECRET_SUFFIXES)

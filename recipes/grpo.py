@@ -44,6 +44,10 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
           f"<= {g.max_completion_length} tokens, beta {g.beta:g}, vLLM {g.use_vllm}")
     if r.sft_prime:
         print(f"sft prime  {r.sft_prime}")
+    if r.preflight:
+        print(f"preflight  {r.preflight_prompts} prompts x {g.num_generations}, stop on no_signal")
+    if r.difficulty_filter is not None:
+        print(f"filter     keep prompts with sampled pass rate in (min_pass, max_pass): {r.difficulty_filter}")
     if r.evaluate:
         name, data_file = eval_source(cfg)
         print(f"evaluate   {name} {data_file or 'split ' + r.eval_split}, {r.eval_limit} examples")
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config")
     parser.add_argument("--dry-run", action="store_true", help="resolve and check everything, load no model")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--force", action="store_true", help="train even when the pre-flight says no_signal")
     args, overrides = parser.parse_known_args(argv)
     cfg = load_config(args.config, overrides)
     fmt = get_format(cfg.recipe.format)
@@ -102,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from recipes.pipeline import run_pipeline  # loads torch and the trainers: only for a real run
 
-    return run_pipeline(cfg, fmt, dataset, rewards, resume=args.resume, make_trainer=make_grpo_trainer)
+    return run_pipeline(cfg, fmt, dataset, rewards, resume=args.resume, make_trainer=make_grpo_trainer,
+                        force=args.force)
 
 
 if __name__ == "__main__":

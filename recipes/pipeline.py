@@ -22,6 +22,7 @@ from recipes.callbacks import MetricsLogger, SigtermCheckpoint
 from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_write_text, read_json, write_json
+from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
 from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
 from recipes.model_card import model_card
 from recipes.run_dir import (
@@ -121,8 +122,13 @@ def _restore_sft_adapter(policy, run_dir: Path) -> bool:
 
 
 def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool,
-                 make_trainer: Callable[..., Any]) -> int:
-    """Run every stage; ``make_trainer(cfg, policy, dataset, rewards, callbacks)`` builds the trainer."""
+                 make_trainer: Callable[..., Any] | None, force: bool = False,
+                 stop_after_preflight: bool = False) -> int:
+    """Run every stage; ``make_trainer(cfg, policy, dataset, rewards, callbacks)`` builds the trainer.
+
+    ``stop_after_preflight`` (``python -m recipes.preflight``): load, prime, check, stop; no evaluation.
+    A ``no_signal`` pre-flight verdict stops a run before training with exit code 3 unless ``force``.
+    """
     run_dir = Path(cfg.grpo.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = last_complete_checkpoint(run_dir)
@@ -139,7 +145,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     match_generation_backend(cfg, policy)
     stages: dict[str, dict] = {}
     load_eval = functools.cache(lambda: eval_dataset(cfg))  # built once, and only if a stage still needs it
-    if cfg.recipe.evaluate:
+    evaluate = cfg.recipe.evaluate and not stop_after_preflight
+    if evaluate:
         stages["base"] = evaluate_stage(policy, cfg, fmt, run_dir, "base", None, load_eval)
     sft: dict[str, Any] | None = None
     needs_priming = cfg.recipe.sft_prime is not None and checkpoint is None
@@ -148,8 +155,18 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
 
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)
         print(f"sft priming: {sft['steps']} steps on {sft['rows']} rows", flush=True)
-    if cfg.recipe.sft_prime is not None and cfg.recipe.evaluate:
+    if cfg.recipe.sft_prime is not None and evaluate:
         stages["primed"] = evaluate_stage(policy, cfg, fmt, run_dir, "primed", run_dir / "sft_adapter", load_eval)
+    if cfg.recipe.preflight and checkpoint is None:
+        verdict = preflight_stage(policy, cfg, fmt, dataset, rewards, run_dir)["verdict"]
+        if stop_after_preflight:
+            return EXIT_NO_SIGNAL if verdict == "no_signal" else 0
+        if verdict == "no_signal" and not force:
+            print(f"stopped before training: pre-flight says no_signal (see {run_dir / 'preflight.json'}); "
+                  "fix the config, or rerun with --force to train anyway")
+            return EXIT_NO_SIGNAL
+    if cfg.recipe.difficulty_filter is not None:
+        dataset = filter_stage(policy, cfg, fmt, dataset, rewards, run_dir)
 
     metrics = run_dir / "metrics.jsonl"
     if checkpoint:

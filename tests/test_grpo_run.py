@@ -148,3 +148,28 @@ def test_the_gpu_smoke_tests_tiny_qwen3_trains_on_cpu(tmp_path):
     proc = grpo(config)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert lora_b_norm(tmp_path / "run" / "adapter") > 0
+
+
+def test_preflight_stops_a_run_that_cannot_learn_and_force_trains_anyway(tmp_path, tiny_model_dir):
+    # A random tiny model never answers correctly: with correctness alone every group is flat.
+    config = write_config(tmp_path, tiny_model_dir, reward_funcs=["correctness"], reward_params=None,
+                          preflight=True, preflight_prompts=2, max_steps=1, save_steps=1)
+    proc = grpo(config)
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    assert "preflight: no_signal" in proc.stdout and "--force" in proc.stdout
+    result = json.loads((tmp_path / "run" / "preflight.json").read_text())
+    assert result["verdict"] == "no_signal" and result["zero_std_frac"] == 1.0 and result["n_prompts"] == 2
+    assert not (tmp_path / "run" / "adapter").exists()
+    forced = grpo(config, "--force")
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_difficulty_filter_that_keeps_nothing_says_so_in_one_line(tmp_path, tiny_model_dir):
+    config = write_config(tmp_path, tiny_model_dir, reward_funcs=["correctness"], reward_params=None,
+                          difficulty_filter={"samples": 2, "limit": 4}, max_steps=1)
+    proc = grpo(config)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: difficulty_filter: no training prompt")
+    saved = json.loads((tmp_path / "run" / "difficulty_filter.json").read_text())
+    assert saved["sampled"] == 4 and saved["kept"] == [] and all(p["pass_rate"] == 0 for p in saved["prompts"])
