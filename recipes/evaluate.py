@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,20 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+# lm-evaluation-harness's GSM8K "flexible-extract": numbers (with $ , .) anywhere, the last one counts.
+FLEXIBLE_NUMBER = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")
+
+
+def last_number(text: str) -> str | None:
+    """The completion's last number, format or no format (lm-eval's flexible-extract).
+
+    >>> last_number("So 12 + 7 = 19, and she has $1,600."), last_number("no digits")
+    ('$1,600.', None)
+    """
+    found = FLEXIBLE_NUMBER.findall(text)
+    return next((m for m in found[-1] if m), None) if found else None
+
+
 def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFormat,
           grade: Callable[[str | None, object], bool] = is_correct) -> list[dict]:
     """Per-example records: the grader is the format's extract + the recipe's answer check."""
@@ -65,6 +80,8 @@ def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFo
             "completion": text,
             "extracted": extracted,
             "correct": bool(grade(extracted, row["answer"])),
+            # Fair to a model that answers in prose: its last number, whatever the format.
+            "flexible_correct": bool(grade(last_number(text), row["answer"])),
             "format_ok": bool(fmt.exact_match(text)),
             "n_tokens": int(n_tokens),
         })
@@ -79,6 +96,7 @@ def summarize(records: list[dict], meta: dict[str, Any]) -> dict[str, Any]:
         "n": n,
         "correct": correct,
         "accuracy": correct / n if n else 0.0,
+        "flexible_accuracy": sum(r.get("flexible_correct", False) for r in records) / n if n else 0.0,
         "format_rate": sum(r["format_ok"] for r in records) / n if n else 0.0,
         "mean_tokens": sum(r["n_tokens"] for r in records) / n if n else 0.0,
         "versions": library_versions(),

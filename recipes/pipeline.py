@@ -193,7 +193,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         "train_runtime_s": result.metrics.get("train_runtime"), "wall_time_s": round(time.time() - started, 1),
         "sft_prime": sft, "adapter": str(run_dir / "adapter"), "report": report,
         "peak_gpu_memory_gib": _peak_gpu_memory_gib(),
-        "stages": {k: {m: v[m] for m in ("accuracy", "format_rate", "correct", "n")} for k, v in stages.items()},
+        "stages": {k: {m: v.get(m) for m in ("accuracy", "flexible_accuracy", "format_rate", "correct", "n")}
+                   for k, v in stages.items()},
         # Accuracy by category (operation, steps, phrasing, ...) and every significant drop, as in the report.
         "headline": comparison.get("headline"), "by_category": comparison.get("categories"),
         "regressions": comparison.get("regressions"),

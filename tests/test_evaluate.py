@@ -66,3 +66,17 @@ def test_generation_leaves_the_shared_tokenizer_as_it_found_it(tiny_model_dir):
     prompts = [[{"role": "user", "content": "1 + 1?"}], [{"role": "user", "content": "a longer question, 2 + 2?"}]]
     assert len(generate(policy, prompts, max_new_tokens=3, batch_size=2)) == 2
     assert policy.tokenizer.padding_side == "right"
+
+
+def test_flexible_accuracy_counts_the_last_number_of_prose_answers():
+    # A base model answering in prose scores 0 on the strict format but not on flexible-extract.
+    from recipes.evaluate import summarize
+
+    fmt = FORMATS["r1"]
+    rows = [{"id": i, "question": f"q{i}", "answer": "19"} for i in range(3)]
+    completions = [("12 + 7 is 19.", 6), (fmt.render("12 + 7 = 19", "19"), 12), ("It is 19, or maybe 20.", 8)]
+    records = score(rows, completions, fmt)
+    assert [r["correct"] for r in records] == [False, True, False]
+    assert [r["flexible_correct"] for r in records] == [True, True, False]
+    summary = summarize(records, {})
+    assert summary["accuracy"] == 1 / 3 and summary["flexible_accuracy"] == 2 / 3
