@@ -18,10 +18,11 @@ from typing import Any
 import yaml
 
 from data_prep.formats import ReasoningFormat
+from recipes.alarms import find_alarms
 from recipes.callbacks import MetricsLogger, SigtermCheckpoint
 from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
-from recipes.io_utils import atomic_write_text, read_json, write_json
+from recipes.io_utils import atomic_write_text, read_json, read_jsonl, write_json
 from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
 from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
 from recipes.model_card import model_card
@@ -187,6 +188,9 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     report = _write_report(run_dir, stages) if cfg.recipe.evaluate else None
 
     comparison = read_json(run_dir / "report" / "comparison.json") if report else {}
+    alarms = find_alarms(read_jsonl(metrics) if metrics.is_file() else [], stages)
+    for alarm in alarms:
+        print(f"alarm: {alarm['kind']}: {alarm['message']}")
     summary = {
         "run_name": cfg.grpo.run_name, "model": cfg.recipe.model_name, "backend": policy.backend,
         "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": trainer.state.global_step,
@@ -198,6 +202,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         # Accuracy by category (operation, steps, phrasing, ...) and every significant drop, as in the report.
         "headline": comparison.get("headline"), "by_category": comparison.get("categories"),
         "regressions": comparison.get("regressions"),
+        "alarms": alarms,
     }
     write_json(run_dir / "summary.json", summary)
     # TRL's card says "fine-tuned version of [None]": the adapter gets one naming its base, data and numbers.
