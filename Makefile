@@ -9,7 +9,7 @@ HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev
 STACK  := $(if $(HAS_GPU),requirements.txt,requirements-cpu.txt)
 STAMP  := $(VENV)/.installed-$(if $(HAS_GPU),gpu,cpu)
 
-.PHONY: setup setup-multigpu test test-fast test-gpu lint demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
+.PHONY: bench setup setup-multigpu test test-fast test-gpu lint demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
 
 help:
 	@echo "make demo              CPU, offline: base -> primed -> GRPO-tuned SmolLM2 on arithmetic, with report"
@@ -19,6 +19,7 @@ help:
 	@echo "make grpo-qwen3        headline recipe on one CUDA GPU (Qwen3-4B-Base, Unsloth 4-bit + vLLM)"
 	@echo "make grpo-qwen3-gsm8k  the same on GSM8K"
 	@echo "make lint              ruff"
+	@echo "make bench             speed ratios with their goals (rewards, evaluation, GRPO step)"
 
 # Idempotent: reinstalls only when a requirements file changed.
 setup: $(STAMP)
@@ -43,6 +44,12 @@ test-gpu:
 	@$(if $(HAS_GPU),,echo "test-gpu needs a CUDA GPU (nvidia-smi found none)" >&2; exit 2)
 	@$(MAKE) --no-print-directory setup
 	$(PY) -m pytest -q -m gpu tests/test_gpu_smoke.py
+
+# Ratios measured side by side in one run, each printed with its goal; never part of the tests.
+bench: setup
+	$(PY) bench/rewards_speed.py
+	$(PY) bench/eval_batching.py
+	$(PY) bench/grpo_step_cost.py
 
 setup-multigpu: setup
 	$(PIP) install -q --no-build-isolation -r requirements-multigpu.txt
