@@ -184,7 +184,7 @@ def stage_cell(stage: Mapping[str, Any]) -> str:
     return f"{pct(stage['accuracy'])} ({stage['correct']}/{stage['n']}; CI {ci(stage['accuracy_ci'])})"
 
 
-def test_cell(t: Mapping[str, Any]) -> str:
+def transition_cell(t: Mapping[str, Any]) -> str:
     """``+12.0 pts (7 fixed, 1 broken; p = 0.07)``: one transition within a category."""
     return f"{pts(t['delta'])} ({t['fixed']} fixed, {t['broken']} broken; {format_p(t['p'])})"
 
@@ -248,7 +248,7 @@ def render_markdown(comparison: Mapping[str, Any], examples: Sequence[Sequence[E
         out += ["", f"### Accuracy by {md_text(cat['column'])}", ""]
         out += _md_table([md_text(h) for h in category_header(comparison, cat["column"])],
                          [[md_text(v["value"]), v["n"], *(stage_cell(s) for s in v["stages"]),
-                           *(test_cell(t) for t in v["transitions"])] for v in cat["values"]])
+                           *(transition_cell(t) for t in v["transitions"])] for v in cat["values"]])
     out += ["", "## Charts", ""]
     out += [f"![{name.removesuffix('.png')}]({name})\n" for name in images]
     if comparison.get("train_log"):
