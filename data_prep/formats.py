@@ -93,7 +93,8 @@ class ReasoningFormat:
             # Matched against the stripped text: a leading `\s*` here would be
             # retried at every split of a long whitespace run (quadratic).
             rs, re_, as_, ae = (re.escape(m) for m in self.markers)
-            pattern = rf"\A(?:{rs})?(?:(?!{rs}).)+?{re_}\s*{as_}((?:(?!{as_}|{ae}).)+?){ae}\Z"
+            pattern = (rf"\A(?:{rs})?(?P<reasoning>(?:(?!{rs}).)+?){re_}\s*{as_}"
+                       rf"(?P<answer>(?:(?!{as_}|{ae}).)+?){ae}\Z")
         object.__setattr__(self, "_exact", re.compile(pattern, re.DOTALL))
 
     @property
@@ -162,7 +163,9 @@ class ReasoningFormat:
             return tail in ("", ".", "$", "$.")
         if any(text.count(m.strip()) > 1 for m in self.markers if m):
             return False
-        return bool(self._exact.match(text))
+        match = self._exact.match(text)
+        # Sections of only whitespace are not "non-empty": `<think> </think>` is no reasoning.
+        return bool(match and match["reasoning"].strip() and match["answer"].strip())
 
 
 def _prompt(layout: str) -> str:

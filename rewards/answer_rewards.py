@@ -20,7 +20,7 @@ import threading
 from data_prep.formats import ReasoningFormat
 from rewards.base import Reward
 from rewards.correctness import gold_text, is_correct
-from rewards.numbers import numbers_in, parse_exact, parse_number
+from rewards.numbers import join_digit_groups, numbers_in, parse_exact, parse_number
 
 __all__ = ["answer", "correctness", "integer", "math_equivalent", "math_verify", "number"]
 
@@ -221,6 +221,8 @@ def math_equivalent(guess: str | None, gold: object, *, timeout_s: int = 5, max_
         return True
     if len(guess) > max_chars or len(gold) > max_chars:
         return False
+    # latex2sympy reads space-separated numbers as a sum ("1 600" -> 601): join thousands groups first.
+    guess, gold = join_digit_groups(guess), join_digit_groups(gold)
     # math-verify's time limit is signal.alarm: only possible on the main thread.
     limit = timeout_s if threading.current_thread() is threading.main_thread() else None
     try:

@@ -7,7 +7,7 @@ answer its reward calls right is never counted wrong in its report.
 
 >>> grader_for(["format_exact", "answer"]), grader_for(["math_verify"])
 ('exact', 'math_verify')
->>> GRADERS["math_verify"]("0.5", r"\\frac12"), GRADERS["exact"]("0.5", r"\\frac12")
+>>> GRADERS["math_verify"](r"\\sqrt{4}", "2"), GRADERS["exact"](r"\\sqrt{4}", "2")
 (True, False)
 """
 

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from fractions import Fraction
 
-__all__ = ["numbers_in", "parse_exact", "parse_number"]
+__all__ = ["join_digit_groups", "numbers_in", "parse_exact", "parse_number"]
 
 MAX_NUMBER_CHARS = 100
 
@@ -38,23 +38,40 @@ _REPLACEMENTS = (
     ("\u2212", "-"),  # unicode minus
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
 )
+_GROUP_SPACES = ("\u2009", "\u202f", "\\ ", "\\,")  # thin, narrow no-break, LaTeX spaces: 1\,600
+# Thousands written with spaces ("1 600", "12 345 678") are one number, never a sum or a list.
+_SPACED_THOUSANDS = re.compile(r"(?<![\d.])[1-9]\d{0,2}(?: \d{3})+(?![\d,])")
 _CURRENCY = "$€£¥"
 _PREFIX = re.compile(rf"([-+]?)\s*[{_CURRENCY}]?\s*([-+]?)\s*")
-_DECIMAL = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?")
+# A first thousands group never starts with 0: "0,111" is not 111.
+_DECIMAL = re.compile(r"([1-9]\d{0,2}(?:,\d{3})+|\d+)?(?:\.(\d+))?")
 _VULGAR = re.compile(r"(\d+)?\s*(\w)")
-_FRACTION = re.compile(r"\\frac\{\s*(\d+)\s*\}\{\s*(\d+)\s*\}|(\d+)\s*/\s*(\d+)")
-_WRAPPERS = (("\\boxed{", "}"), ("\\(", "\\)"), ("\\[", "\\]"), ("$", "$"))
+_FRACTION = re.compile(r"\\frac\{\s*(\d+)\s*\}\{\s*(\d+)\s*\}|\\frac\s*(\d)(\d)|(\d+)\s*/\s*(\d+)")
+_WRAPPERS = (("\\boxed{", "}"), ("\\(", "\\)"), ("\\[", "\\]"), ("$$", "$$"), ("$", "$"))
 _TOKEN = re.compile(
-    rf"(?<![\w.,])[-+]?[{_CURRENCY}]?-?(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)|\d+)(?:\.\d+)?%?"
+    rf"(?<![\w.,])[-+]?[{_CURRENCY}]?-?(?:[1-9]\d{{0,2}}(?:,\d{{3}})+(?!\d)|\d+)(?:\.\d+)?%?"
     rf"|(?<![\w.,])[-+]?[{_CURRENCY}]?-?\.\d+%?"
 )
 
 
 def _normalize(text: str) -> str:
+    text = join_digit_groups(text)
     for old, new in _REPLACEMENTS:
         text = text.replace(old, new)
     return text
+
+
+def join_digit_groups(text: str) -> str:
+    r"""Write space-separated thousands as one number: ``2 500`` -> ``2500`` (``\,`` and thin spaces too).
+
+    >>> join_digit_groups("paid 2 500 dollars, then 12 345 678"), join_digit_groups("5 3 and 10 20")
+    ('paid 2500 dollars, then 12345678', '5 3 and 10 20')
+    """
+    for space in _GROUP_SPACES:
+        text = text.replace(space, " ")
+    return _SPACED_THOUSANDS.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
 def _vulgar_fraction(char: str) -> Fraction | None:
