@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from recipes import charts, report
+from recipes.alarms import find_alarms
 from recipes.io_utils import atomic_write_bytes, atomic_write_text, read_json, read_jsonl
 from recipes.stats import paired_outcomes, wilson_interval
 
@@ -158,10 +159,13 @@ def stage_stats(run: EvalRun) -> dict[str, Any]:
     n = len(run.rows)
     correct = sum(r["correct"] for r in run.rows)
     format_ok = sum(r["format_ok"] for r in run.rows)
+    flexible = [r["flexible_correct"] for r in run.rows if "flexible_correct" in r]
     s = run.summary
     return {
         "label": run.label, "dir": str(run.path), "n": n,
         "correct": correct, "accuracy": correct / n, "accuracy_ci": list(wilson_interval(correct, n)),
+        # The last number of the completion, format or not (None for predictions made before it existed).
+        "flexible_accuracy": sum(flexible) / n if len(flexible) == n else None,
         "format_ok": format_ok, "format_rate": format_ok / n, "format_ci": list(wilson_interval(format_ok, n)),
         "mean_tokens": sum(r["n_tokens"] for r in run.rows) / n,
         **{k: s.get(k) for k in ("model", "adapter", "dataset", "split", "format", "seed")},
@@ -339,7 +343,7 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
     comparison: dict[str, Any] = {
         "title": title or _default_title(stages), "stages": stages, "transitions": list(transitions),
         "categories": categories, "regressions": find_regressions(list(transitions), categories),
-        "train_log": None, "notes": _notes(runs, stages),
+        "train_log": None, "alarms": [], "notes": _notes(runs, stages),
     }
     comparison["headline"] = report.headline(comparison)
 
@@ -347,6 +351,7 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
     if train_log is not None:
         log, truncated = _load_train_log(Path(train_log))
         comparison["train_log"] = train_log_stats(Path(train_log), log)
+        comparison["alarms"] = find_alarms(log, {stage["label"]: stage for stage in stages})
         if truncated:
             comparison["notes"].append(f"{train_log}: the last line was cut short (killed run?) and was skipped.")
         rewards_png = charts.reward_chart(log)

@@ -188,7 +188,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     report = _write_report(run_dir, stages) if cfg.recipe.evaluate else None
 
     comparison = read_json(run_dir / "report" / "comparison.json") if report else {}
-    alarms = find_alarms(read_jsonl(metrics) if metrics.is_file() else [], stages)
+    alarms = comparison["alarms"] if "alarms" in comparison else find_alarms(
+        read_jsonl(metrics) if metrics.is_file() else [], stages)
     for alarm in alarms:
         print(f"alarm: {alarm['kind']}: {alarm['message']}")
     summary = {

@@ -179,6 +179,29 @@ def md_text(text: Any, limit: int | None = None) -> str:
     return s.replace("\r\n", "\n").replace("\n", "<br>")
 
 
+def flexible_cell(stage: Mapping[str, Any]) -> str:
+    return "–" if stage.get("flexible_accuracy") is None else pct(stage["flexible_accuracy"])
+
+
+def format_vs_answers(comparison: Mapping[str, Any]) -> str:
+    """One sentence: how much of the first-to-last gain is the format, how much the answers.
+
+    Strict accuracy needs the answer in the format's answer section; flexible accuracy reads the
+    last number anywhere. Their gains differ by what the format alone added.
+
+    >>> format_vs_answers({"stages": [{"label": "base", "accuracy": 0.0, "flexible_accuracy": 0.2},
+    ...                                {"label": "tuned", "accuracy": 0.4, "flexible_accuracy": 0.45}]})
+    'base → tuned: strict accuracy +40.0 pts, of which +25.0 pts are answers also right without the format (flexible accuracy) and +15.0 pts the format alone.'
+    """
+    first, last = comparison["stages"][0], comparison["stages"][-1]
+    if first.get("flexible_accuracy") is None or last.get("flexible_accuracy") is None:
+        return ""
+    strict = last["accuracy"] - first["accuracy"]
+    answers = last["flexible_accuracy"] - first["flexible_accuracy"]
+    return (f"{first['label']} → {last['label']}: strict accuracy {pts(strict)}, of which {pts(answers)} are "
+            f"answers also right without the format (flexible accuracy) and {pts(strict - answers)} the format alone.")
+
+
 def stage_cell(stage: Mapping[str, Any]) -> str:
     """``40.0% (20/50; CI 27.6% – 53.8%)``: one stage's accuracy within a category."""
     return f"{pct(stage['accuracy'])} ({stage['correct']}/{stage['n']}; CI {ci(stage['accuracy_ci'])})"
@@ -226,11 +249,13 @@ def render_markdown(comparison: Mapping[str, Any], examples: Sequence[Sequence[E
     """The report as Markdown; ``images`` are PNG file names beside report.md; ``examples`` align with transitions."""
     stages, transitions = comparison["stages"], comparison["transitions"]
     out = [f"# {md_text(comparison['title'])}", "", f"**{headline(comparison, md_text)}**", ""]
+    if sentence := format_vs_answers(comparison):
+        out += [md_text(sentence), ""]
     out += ["## Stages", ""]
     out += _md_table(
-        ["stage", "accuracy", "95% CI", "format rate", "95% CI", "mean tokens", "n", "model"],
+        ["stage", "accuracy", "95% CI", "flexible", "format rate", "95% CI", "mean tokens", "n", "model"],
         [[md_text(s["label"]), f"{pct(s['accuracy'])} ({s['correct']}/{s['n']})", ci(s["accuracy_ci"]),
-          pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}", s["n"], _md_model(s)]
+          flexible_cell(s), pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}", s["n"], _md_model(s)]
          for s in stages])
     out += ["", "## Changes", ""]
     out += _md_table(
@@ -253,6 +278,8 @@ def render_markdown(comparison: Mapping[str, Any], examples: Sequence[Sequence[E
     out += [f"![{name.removesuffix('.png')}]({name})\n" for name in images]
     if comparison.get("train_log"):
         out += [md_text(train_log_sentence(comparison["train_log"])), ""]
+    if comparison.get("alarms"):
+        out += ["## Alarms", ""] + [f"- **{a['kind']}**: {md_text(a['message'])}" for a in comparison["alarms"]] + [""]
     if comparison.get("notes"):
         out += ["## Notes", ""] + [f"- {md_text(n)}" for n in comparison["notes"]] + [""]
     out += ["## Changed examples", ""]
@@ -435,11 +462,13 @@ def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Examp
     """The report as one self-contained HTML page; ``images`` maps a caption to PNG bytes."""
     stages, transitions = comparison["stages"], comparison["transitions"]
     stage_table = _html_table(
-        ["stage", "accuracy", "95% CI", "format rate", "95% CI", "mean tokens", "n", "model"],
+        ["stage", "accuracy", "95% CI", "flexible", "format rate", "95% CI", "mean tokens", "n", "model"],
         [[f"<b>{esc(s['label'])}</b>", f"{pct(s['accuracy'])} <span class='muted'>({s['correct']}/{s['n']})</span>",
-          ci(s["accuracy_ci"]), pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}",
+          ci(s["accuracy_ci"]), flexible_cell(s), pct(s["format_rate"]), ci(s["format_ci"]), f"{s['mean_tokens']:.1f}",
           str(s["n"]), _html_model(s)] for s in stages],
-        numeric={1, 2, 3, 4, 5, 6})
+        numeric={1, 2, 3, 4, 5, 6, 7})
+    if sentence := format_vs_answers(comparison):
+        stage_table = f"<p>{esc(sentence)}</p>" + stage_table
     if comparison.get("regressions"):
         regressions = "<div class='regressions'>" + _html_table(
             REGRESSION_HEADER, [[esc(c) for c in regression_row(r)] for r in comparison["regressions"]],
@@ -465,8 +494,11 @@ def render_html(comparison: Mapping[str, Any], examples: Sequence[Sequence[Examp
     if comparison.get("train_log"):
         charts += f'<p class="muted small">{esc(train_log_sentence(comparison["train_log"]))}</p>'
     notes = ""
+    if comparison.get("alarms"):
+        notes = "<h2>Alarms</h2><ul class='notes'>" + "".join(
+            f"<li><b>{esc(a['kind'])}</b>: {esc(a['message'])}</li>" for a in comparison["alarms"]) + "</ul>"
     if comparison.get("notes"):
-        notes = "<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in comparison["notes"]) + "</ul>"
+        notes += "<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in comparison["notes"]) + "</ul>"
     open_index = len(transitions) - 1  # first vs last (or the only transition) starts open
     changed = "".join(_html_examples(t, exs, i == open_index)
                       for i, (t, exs) in enumerate(zip(transitions, examples, strict=True)))

@@ -50,3 +50,22 @@ def test_flat_groups_all_run_long_is_no_signal_but_a_few_steps_is_no_trend():
     assert kinds(log(frac_reward_zero_std=[1.0, 0.95, 0.9, 1.0])) == ["no_signal"]
     assert kinds(log(frac_reward_zero_std=[1.0, 1.0])) == []
     assert kinds([{"stage": "sft", "step": s, "frac_reward_zero_std": 1.0} for s in range(9)]) == []
+
+
+def test_alarms_reach_the_report(tmp_path):
+    # A run whose format term rose while correctness fell: the report says so, with the numbers.
+    import json
+
+    from recipes.compare import main as compare_main
+    from tests.test_compare import write_eval_dir
+
+    metrics = tmp_path / "metrics.jsonl"
+    rows = log(rewards__correctness__mean=[0.5, 0.5, 0.4, 0.3, 0.2, 0.1],
+               rewards__format_exact__mean=[0.1, 0.1, 0.15, 0.2, 0.2, 0.2])
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dirs = [write_eval_dir(tmp_path / "base", "base", {0, 1}), write_eval_dir(tmp_path / "tuned", "tuned", {0})]
+    assert compare_main([*map(str, dirs), "--out", str(tmp_path / "out"), "--train-log", str(metrics)]) == 0
+    comparison = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    assert [a["kind"] for a in comparison["alarms"]] == ["shaping_up_correctness_down"]
+    assert "## Alarms" in (tmp_path / "out" / "report.md").read_text()
+    assert "shaping_up_correctness_down" in (tmp_path / "out" / "report.html").read_text()

@@ -290,3 +290,20 @@ def test_p_values_are_never_rounded_across_005():
 def test_docstring_examples_hold():
     assert doctest.testmod(report).failed == 0
     assert doctest.testmod(charts).failed == 0
+
+
+def test_flexible_accuracy_is_in_the_tables_and_the_gain_is_split_into_format_and_answers(tmp_path):
+    dirs = [write_eval_dir(tmp_path / "base", "base", set()), write_eval_dir(tmp_path / "tuned", "tuned", {0, 1, 2, 3})]
+    flexible = {"base": {0, 1}, "tuned": {0, 1, 2}}  # base answered 0 and 1 in prose; tuned also 2
+    for d in dirs:
+        rows = [json.loads(line) for line in (d / "predictions.jsonl").read_text().splitlines()]
+        label = d.name
+        text = "".join(json.dumps({**r, "flexible_correct": r["id"] in flexible[label]}) + "\n" for r in rows)
+        (d / "predictions.jsonl").write_text(text)
+    assert run_compare(dirs, tmp_path / "out") == 0
+    base, tuned = load(tmp_path / "out")["stages"]
+    assert (base["flexible_accuracy"], tuned["flexible_accuracy"]) == (0.2, 0.3)
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "| flexible |" in md and "| 20.0% |" in md
+    assert ("base → tuned: strict accuracy +40.0 pts, of which +10.0 pts are answers also right without the "
+            "format (flexible accuracy) and +30.0 pts the format alone.") in md
