@@ -50,6 +50,7 @@ bench: setup
 	$(PY) bench/rewards_speed.py
 	$(PY) bench/eval_batching.py
 	$(PY) bench/grpo_step_cost.py
+	$(PY) bench/grpo_floor.py
 
 setup-multigpu: setup
 	$(PIP) install -q --no-build-isolation -r requirements-multigpu.txt

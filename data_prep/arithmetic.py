@@ -1,41 +1,31 @@
 """Synthetic arithmetic word problems: the offline default, seeded and deterministic.
 
-The CPU demo needs a task a 135M model can learn by GRPO in minutes, with no network.
-This generator makes one, with knobs for difficulty:
+A task a 135M model can learn by GRPO on a CPU in minutes, offline. Knobs:
 
 - `min_operand`, `max_operand` (default 1..50): the starting amount and every added or
   subtracted amount are drawn from this range.
 - `operations` (default "+-"; any of "+-*"): the operations a problem may use.
-  Subtraction never goes below zero (the amount taken is at most what is there), so
-  no one has -3 apples. A multiplier is small: 2..9, capped at `max_operand`.
+  Subtraction never goes below zero. A multiplier is small: 2..9, capped at `max_operand`.
 - `steps` (default 1): how many operations are chained; steps=2 gives "a + b - c". A list
   (or "1,1,1,2") mixes step counts: each problem draws one entry, so [1, 1, 1, 2] makes about
   a quarter of the problems two-step.
 - `phrasing` ("train" | "heldout" | "mixed"): which word-problem templates to use.
   Default "train" for split="train" and "mixed" for split="test".
 
-Phrasing. The *train* templates are personal and present tense: a named child has
-things and buys, finds, gets, gives away or loses some ("Tom has 12 apples. He buys 7
-more. How many apples does Tom have now?"). The *heldout* templates share no name,
-object or verb with them: institutions in the past tense, often passive, sometimes
-as one conditional sentence ("A baker made 31 loaves this morning. 9 loaves were sold.
-How many loaves remain?" / "If a warehouse stored 40 crates, then a truck delivered 12
-more, how many crates are there now?"). Evaluating on heldout phrasing shows whether a
-model learned the arithmetic or the training sentences. `mixed` picks one per problem
-at random; the `phrasing` column says which one each row got.
+Phrasing. *Train* templates and *heldout* templates share no name, object or verb
+(`data_prep.arithmetic_phrasings` holds both); `mixed` picks one per problem at random
+and the `phrasing` column says which. Evaluating on heldout phrasing shows whether a
+model learned the arithmetic or the training sentences.
 
 Splits. Every problem's arithmetic (start, operations, operands) is hashed; 1 in 5
-belongs to `test`, the rest to `train`. The partition ignores seed, knobs and phrasing,
-so no test problem ever repeats a train problem's arithmetic -- let alone its text --
-whatever seeds or sizes the two splits are built with. Within a split the same
-arithmetic may recur (with a small operand range it must), usually phrased differently.
+belongs to `test`. The partition ignores seed, knobs and phrasing, so no test problem
+repeats a train problem's arithmetic, whatever seeds or sizes the splits are built with.
 
 Rows: `question`, `answer` (the final amount, as a string), `reasoning` (one line per
 step, "12 + 7 = 19\\n19 - 4 = 15", which SFT priming renders into the answer format),
-`phrasing`, and two category columns that reports break accuracy down by: `operation`
-("add", "subtract", "multiply" for one step, "2-step" etc. for chains) and `steps`.
-`limit` rows are generated (default 1000 for train, 300 for test), and
-the first n rows of a bigger request equal a smaller request's rows.
+`phrasing`, and the category columns reports break accuracy down by: `operation` ("add",
+"subtract", "multiply"; "2-step" etc. for chains) and `steps`. `limit` rows (default 1000
+train, 300 test); the first n rows of a bigger request equal a smaller request's rows.
 
 >>> rows = generate(split="train", n=2, seed=0)
 >>> [sorted(r) for r in rows][0]
@@ -50,8 +40,9 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from data_prep.common import DataError, text_value
-from data_prep.local_files import local_table
+from data_prep.arithmetic_phrasings import HELDOUT, HELDOUT_SCENES, TRAIN, TRAIN_ITEMS, TRAIN_NAMES, Style
+from data_prep.common import DataError
+from data_prep.local_files import question_answer_rows
 
 __all__ = [
     "DEFAULT_ROWS",
@@ -117,94 +108,6 @@ def problem_split(problem: Problem) -> str:
     return "test" if digest % TEST_EVERY == 0 else "train"
 
 
-# --------------------------------------------------------------------------- templates
-# Placeholders: {name} {He} {he} (train only), {a_items} "12 apples", {b} "7",
-# {b_noun} noun agreeing with b, {b_items} "7 apples", {b_was} was/were, {items} plural.
-
-
-@dataclass(frozen=True)
-class Style:
-    """One family of templates. Heldout clauses are lower-case fragments so they can be
-    sentences or joined into a single "If ..., then ..., how many ...?" question."""
-
-    starts: tuple[str, ...]
-    clauses: dict[str, tuple[str, ...]]  # op -> templates
-    questions: tuple[str, ...]
-    questions_after_minus: tuple[str, ...]  # extra choices when the last step subtracts
-
-
-TRAIN_NAMES = (
-    ("Tom", "he"), ("Anna", "she"), ("Ben", "he"), ("Lily", "she"), ("Sam", "he"),
-    ("Mia", "she"), ("Jack", "he"), ("Emma", "she"), ("Leo", "he"), ("Zoe", "she"),
-)  # fmt: skip
-TRAIN_ITEMS = (
-    ("apple", "apples"), ("marble", "marbles"), ("sticker", "stickers"), ("pencil", "pencils"),
-    ("cookie", "cookies"), ("balloon", "balloons"), ("stamp", "stamps"), ("crayon", "crayons"),
-)  # fmt: skip
-TRAIN = Style(
-    starts=(
-        "{name} has {a_items}.",
-        "{name} has a box with {a_items}.",
-        "There are {a_items} in {name}'s bag.",
-    ),
-    clauses={
-        "+": ("{He} buys {b} more.", "{He} finds {b} more {b_noun}.", "{name} gets {b} more from a friend."),
-        "-": ("{He} gives away {b}.", "{He} loses {b} of them.", "{name} gives {b_items} to a friend."),
-        "*": (
-            "Now {name} has {b} times as many {items} as before.",
-            "{He} ends up with {b} times as many as {he} had.",
-        ),
-    },
-    questions=("How many {items} does {name} have now?", "How many {items} does {he} have in total now?"),
-    questions_after_minus=("How many {items} does {name} have left?",),
-)
-
-# (singular, plural, starts, "+" clauses, "-" clauses) per scene; questions are shared.
-HELDOUT_SCENES = (
-    ("loaf", "loaves",
-     ("a baker made {a_items} this morning", "a bakery had {a_items} on its shelves"),
-     ("{b} more {b_noun} {b_was} baked", "the baker made another {b}"),
-     ("{b} {b_noun} {b_was} sold", "customers bought {b} of them")),
-    ("book", "books",
-     ("a library owned {a_items}", "the town library held {a_items}"),
-     ("a donation brought in {b} more", "{b} new {b_noun} arrived"),
-     ("{b} {b_noun} {b_was} lent out", "{b} {b_was} sent away for repair")),
-    ("egg", "eggs",
-     ("a farmer collected {a_items} on Monday", "a hen house contained {a_items}"),
-     ("{b} more {b_noun} {b_was} gathered in the afternoon", "another {b} {b_was} found in the straw"),
-     ("{b} {b_noun} {b_was} used for breakfast", "{b} of them cracked")),
-    ("crate", "crates",
-     ("a warehouse stored {a_items}", "a loading dock held {a_items}"),
-     ("a truck delivered {b} more", "{b} more {b_noun} {b_was} unloaded"),
-     ("{b} {b_noun} {b_was} shipped out", "a van took away {b}")),
-    ("car", "cars",
-     ("a parking lot contained {a_items}", "there were {a_items} in a garage"),
-     ("{b} more {b_noun} pulled in", "another {b} arrived"),
-     ("{b} {b_noun} drove away", "{b} {b_was} towed")),
-    ("fish", "fish",
-     ("an aquarium held {a_items}", "a pond was home to {a_items}"),
-     ("{b} more {b_noun} {b_was} added", "another {b} {b_was} released into it"),
-     ("{b} {b_noun} {b_was} moved to a bigger tank", "{b} {b_was} sold to a pet shop")),
-    ("seedling", "seedlings",
-     ("a gardener planted {a_items}", "a greenhouse was growing {a_items}"),
-     ("{b} more {b_noun} {b_was} potted", "a neighbour donated another {b}"),
-     ("{b} {b_noun} wilted", "{b} {b_was} given to the school")),
-)  # fmt: skip
-HELDOUT_MULTIPLY = (
-    "the number of {items} was multiplied by {b}",
-    "the total grew to {b} times its size",
-)
-HELDOUT_QUESTIONS = ("how many {items} are there now", "what is the final number of {items}")
-HELDOUT_AFTER_MINUS = ("how many {items} remain", "how many {items} are left")
-HELDOUT = {
-    singular: Style(
-        starts=starts,
-        clauses={"+": plus, "-": minus, "*": HELDOUT_MULTIPLY},
-        questions=HELDOUT_QUESTIONS,
-        questions_after_minus=HELDOUT_AFTER_MINUS,
-    )
-    for singular, _plural, starts, plus, minus in HELDOUT_SCENES
-}
 _HELDOUT_PLURAL = {singular: plural for singular, plural, *_ in HELDOUT_SCENES}
 
 
@@ -390,23 +293,5 @@ def load(
     """
     if not data_file:
         return generate(split=split, n=limit, seed=seed, **knobs)  # type: ignore[arg-type]
-    table = local_table(data_file, split)
-    q, a = table.require(question_column), table.require(answer_column)
-    r = (
-        table.require(reasoning_column)
-        if reasoning_column
-        else ("reasoning" if table.has("reasoning") else None)
-    )
-    categories = [c for c in CATEGORY_COLUMNS if table.has(c)]
-    rows = []
-    for n, record in table.fetch([c for c in (q, a, r, *categories) if c]):
-        question, gold = text_value(record.get(q)), text_value(record.get(a))
-        if not question:
-            raise table.row_error(n, f"has an empty {q!r}")
-        if not gold:
-            raise table.row_error(n, f"has no gold answer (expected a value in {a!r})")
-        rows.append(
-            {"question": question, "answer": gold, "reasoning": text_value(record.get(r)) if r else "",
-             **{c: record[c] for c in categories if isinstance(record.get(c), str | int)}}
-        )
-    return rows
+    return question_answer_rows(data_file, split, question_column, answer_column, reasoning_column,
+                                keep=CATEGORY_COLUMNS)

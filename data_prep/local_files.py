@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from data_prep.common import DataError, Table, one_line
+from data_prep.common import DataError, Table, one_line, text_value
 
 __all__ = ["SUFFIXES", "local_table"]
 
@@ -110,3 +110,27 @@ def _parquet(file: Path):
         return pq.read_table(file, columns=list(wanted)).to_pylist()
 
     return columns, fetch_all
+
+
+def question_answer_rows(data_file: str, split: str, question_column: str = "question",
+                         answer_column: str = "answer", reasoning_column: str | None = None,
+                         keep: Sequence[str] = ()) -> list[dict]:
+    """Rows {question, answer, reasoning, *keep} of a local file with plain question/answer columns.
+
+    ``reasoning`` is the named column, else a ``reasoning`` column when the file has one, else "".
+    Columns in ``keep`` (e.g. a generator's category columns) ride along where the file has them.
+    """
+    table = local_table(data_file, split)
+    q, a = table.require(question_column), table.require(answer_column)
+    r = table.require(reasoning_column) if reasoning_column else ("reasoning" if table.has("reasoning") else None)
+    kept = [c for c in keep if table.has(c)]
+    rows = []
+    for n, record in table.fetch([c for c in (q, a, r, *kept) if c]):
+        question, gold = text_value(record.get(q)), text_value(record.get(a))
+        if not question:
+            raise table.row_error(n, f"has an empty {q!r}")
+        if not gold:
+            raise table.row_error(n, f"has no gold answer (expected a value in {a!r})")
+        rows.append({"question": question, "answer": gold, "reasoning": text_value(record.get(r)) if r else "",
+                     **{c: record[c] for c in kept if isinstance(record.get(c), str | int)}})
+    return rows
