@@ -18,61 +18,17 @@ from __future__ import annotations
 import threading
 
 from data_prep.formats import ReasoningFormat
-from rewards.base import Reward
+from rewards.base import reward
 from rewards.correctness import gold_text, is_correct
 from rewards.numbers import join_digit_groups, numbers_in, parse_exact, parse_number
 
 __all__ = ["answer", "correctness", "integer", "math_equivalent", "math_verify", "number"]
 
 
-def _answer(
-    text: str,
-    gold: str | None,
-    fmt: ReasoningFormat,
-    *,
-    correct: float,
-    stripped: float,
-    within_10: float,
-    within_20: float,
-    wrong: float,
-    non_numeric: float,
-    none: float,
-) -> float:
-    if gold is None:
-        return 0.0
-    guess = fmt.extract(text)
-    if guess is None:
-        return none
-    if is_correct(guess, gold):
-        return correct
-    tokens = numbers_in(guess, limit=2)
-    if len(tokens) == 1 and is_correct(tokens[0], gold):
-        return stripped
-    value = parse_number(guess)
-    if value is None:
-        return non_numeric
-    target = parse_number(gold)
-    if not target:  # non-numeric or zero gold: no ratio to speak of
-        return wrong
-    ratio = value / target
-    if 0.9 <= ratio <= 1.1:
-        return within_10
-    if 0.8 <= ratio <= 1.2:
-        return within_20
-    return wrong
-
-
+@reward(needs_answer=True)
 def answer(
-    fmt: ReasoningFormat,
-    *,
-    correct: float = 5.0,
-    stripped: float = 3.5,
-    within_10: float = 2.0,
-    within_20: float = 1.5,
-    wrong: float = -2.5,
-    non_numeric: float = -4.5,
-    none: float = -2.0,
-) -> Reward:
+    text: str, gold: str | None, fmt: ReasoningFormat, *, correct: float = 5.0, stripped: float = 3.5, within_10: float = 2.0, within_20: float = 1.5, wrong: float = -2.5, non_numeric: float = -4.5, none: float = -2.0
+) -> float:
     """The notebook's ``check_answer``: graded closeness of the extracted answer to the gold.
 
     In order: no answer section -> ``none``; `is_correct` -> ``correct``; the
@@ -98,34 +54,34 @@ def answer(
     ...        answer=["1600"] * 6)
     [5.0, 3.5, 1.5, -2.5, -4.5, -2.0]
     """
-    return Reward(
-        "answer",
-        _answer,
-        fmt,
-        needs_answer=True,
-        doc=answer.__doc__,
-        correct=correct,
-        stripped=stripped,
-        within_10=within_10,
-        within_20=within_20,
-        wrong=wrong,
-        non_numeric=non_numeric,
-        none=none,
-    )
-
-
-def _number(
-    text: str, gold: str | None, fmt: ReasoningFormat, *, correct: float, wrong: float, none: float
-) -> float:
-    if gold is None or parse_exact(gold) is None:
+    if gold is None:
         return 0.0
-    tokens = numbers_in(fmt.extract(text), limit=1)
-    if not tokens:
+    guess = fmt.extract(text)
+    if guess is None:
         return none
-    return correct if is_correct(tokens[0], gold) else wrong
+    if is_correct(guess, gold):
+        return correct
+    tokens = numbers_in(guess, limit=2)
+    if len(tokens) == 1 and is_correct(tokens[0], gold):
+        return stripped
+    value = parse_number(guess)
+    if value is None:
+        return non_numeric
+    target = parse_number(gold)
+    if not target:  # non-numeric or zero gold: no ratio to speak of
+        return wrong
+    ratio = value / target
+    if 0.9 <= ratio <= 1.1:
+        return within_10
+    if 0.8 <= ratio <= 1.2:
+        return within_20
+    return wrong
 
 
-def number(fmt: ReasoningFormat, *, correct: float = 3.5, wrong: float = -1.5, none: float = -2.5) -> Reward:
+@reward(needs_answer=True)
+def number(
+    text: str, gold: str | None, fmt: ReasoningFormat, *, correct: float = 3.5, wrong: float = -1.5, none: float = -2.5
+) -> float:
     """The notebook's ``check_numbers``: the first number in the answer section vs the gold number.
 
     ``correct`` when that number equals the gold (`is_correct`, so ``1,600`` =
@@ -143,18 +99,18 @@ def number(fmt: ReasoningFormat, *, correct: float = 3.5, wrong: float = -1.5, n
     >>> reward([r"so \\boxed{72 clips}", r"\\boxed{70}", "72"], answer=["72", "72", "72"])
     [3.5, -1.5, -2.5]
     """
-    return Reward(
-        "number", _number, fmt, needs_answer=True, doc=number.__doc__, correct=correct, wrong=wrong, none=none
-    )
-
-
-def _correctness(text: str, gold: str | None, fmt: ReasoningFormat, *, correct: float, wrong: float) -> float:
-    if gold is None:
+    if gold is None or parse_exact(gold) is None:
         return 0.0
-    return correct if is_correct(fmt.extract(text), gold) else wrong
+    tokens = numbers_in(fmt.extract(text), limit=1)
+    if not tokens:
+        return none
+    return correct if is_correct(tokens[0], gold) else wrong
 
 
-def correctness(fmt: ReasoningFormat, *, correct: float = 2.0, wrong: float = 0.0) -> Reward:
+@reward(needs_answer=True)
+def correctness(
+    text: str, gold: str | None, fmt: ReasoningFormat, *, correct: float = 2.0, wrong: float = 0.0
+) -> float:
     """The demo's ``correctness_reward_func``: ``correct`` when `is_correct`, else ``wrong``.
 
     Exactly the evaluator's notion of correct, as a reward. The demo compared
@@ -165,23 +121,15 @@ def correctness(fmt: ReasoningFormat, *, correct: float = 2.0, wrong: float = 0.
     >>> correctness(FORMATS["xml"])(["<answer>\\n1,600\\n</answer>", "<answer>16</answer>"], answer="1600")
     [2.0, 0.0]
     """
-    return Reward(
-        "correctness",
-        _correctness,
-        fmt,
-        needs_answer=True,
-        doc=correctness.__doc__,
-        correct=correct,
-        wrong=wrong,
-    )
+    if gold is None:
+        return 0.0
+    return correct if is_correct(fmt.extract(text), gold) else wrong
 
 
-def _integer(text: str, gold: None, fmt: ReasoningFormat, *, score: float, miss: float) -> float:
-    value = parse_exact(fmt.extract(text))
-    return score if value is not None and value.denominator == 1 else miss
-
-
-def integer(fmt: ReasoningFormat, *, score: float = 0.5, miss: float = 0.0) -> Reward:
+@reward(needs_answer=False)
+def integer(
+    text: str, gold: None, fmt: ReasoningFormat, *, score: float = 0.5, miss: float = 0.0
+) -> float:
     """The demo's ``int_reward_func``: ``score`` when the extracted answer is an integer.
 
     Deviation: the demo used ``str.isdigit()``, which rejects ``-3`` and
@@ -195,7 +143,8 @@ def integer(fmt: ReasoningFormat, *, score: float = 0.5, miss: float = 0.0) -> R
     >>> integer(FORMATS["r1"])(["<answer>-1,600</answer>", "<answer>2.5</answer>", "none"])
     [0.5, 0.0, 0.0]
     """
-    return Reward("integer", _integer, fmt, needs_answer=False, doc=integer.__doc__, score=score, miss=miss)
+    value = parse_exact(fmt.extract(text))
+    return score if value is not None and value.denominator == 1 else miss
 
 
 def _boxed(text: str) -> str:
@@ -235,30 +184,16 @@ def math_equivalent(guess: str | None, gold: object, *, timeout_s: int = 5, max_
         return False
 
 
-def _math_verify(
-    text: str,
-    gold: str | None,
-    fmt: ReasoningFormat,
-    *,
-    correct: float,
-    wrong: float,
-    timeout_s: int,
-    max_chars: int,
-) -> float:
-    if gold is None or not gold.strip():
-        return 0.0
-    guess = fmt.extract(text)
-    return correct if math_equivalent(guess, gold, timeout_s=timeout_s, max_chars=max_chars) else wrong
+def _check_math_verify(*, correct, wrong, timeout_s, max_chars) -> None:
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or timeout_s < 1:
+        raise ValueError(f"math_verify: timeout_s must be a whole number of seconds >= 1, got {timeout_s!r}")
+    import math_verify as _package  # noqa: F401  (fail at build time, not mid-training)
 
 
+@reward(needs_answer=True, validate=_check_math_verify)
 def math_verify(
-    fmt: ReasoningFormat,
-    *,
-    correct: float = 1.0,
-    wrong: float = 0.0,
-    timeout_s: int = 5,
-    max_chars: int = 1000,
-) -> Reward:
+    text: str, gold: str | None, fmt: ReasoningFormat, *, correct: float = 1.0, wrong: float = 0.0, timeout_s: int = 5, max_chars: int = 1000
+) -> float:
     r"""``correct`` when the extracted answer is mathematically equal to the gold, via math-verify.
 
     Fractions, decimals, LaTeX (``\frac{1}{\sqrt2}`` = ``\frac{\sqrt2}{2}``),
@@ -281,18 +216,7 @@ def math_verify(
     >>> reward([r"\boxed{\frac{1}{2}}", r"\boxed{0.5}", r"\boxed{\frac{1}{3}}"], answer=["0.5", r"\frac12", "0.5"])
     [1.0, 1.0, 0.0]
     """
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or timeout_s < 1:
-        raise ValueError(f"math_verify: timeout_s must be a whole number of seconds >= 1, got {timeout_s!r}")
-    import math_verify as _package  # noqa: F401  (fail at build time, not mid-training)
-
-    return Reward(
-        "math_verify",
-        _math_verify,
-        fmt,
-        needs_answer=True,
-        doc=math_verify.__doc__,
-        correct=correct,
-        wrong=wrong,
-        timeout_s=timeout_s,
-        max_chars=max_chars,
-    )
+    if gold is None or not gold.strip():
+        return 0.0
+    guess = fmt.extract(text)
+    return correct if math_equivalent(guess, gold, timeout_s=timeout_s, max_chars=max_chars) else wrong

@@ -8,12 +8,29 @@ turns any exception into the reward's ``fallback`` (0.0): one odd completion
 never takes a training step down.
 
 A `Reward` is an object rather than a closure so that it pickles (TRL and
-users may ship reward functions to worker processes); its ``__name__`` is the
-registry name, which TRL uses for the logged metric ``rewards/<name>/mean``.
+users may ship reward functions to worker processes: it pickles as "call this
+factory with these scores"); its ``__name__`` is the registry name, which TRL
+uses for the logged metric ``rewards/<name>/mean``.
+
+A reward module defines only scorers; `reward` turns each into the factory the
+registry exposes, taking the scores and their defaults from the scorer's
+keyword-only parameters, so nothing is written twice::
+
+    @reward(needs_answer=True)
+    def correctness(text, gold, fmt, *, correct=2.0, wrong=0.0):
+        "docstring: what it scores, its range, an example"
+        ...
+
+    correctness(FORMATS["xml"], correct=1.0)  # -> Reward named "correctness"
+
+When a scorer raises on odd output the completion gets the ``fallback`` score,
+and when TRL passes its ``log_metric`` hook (GRPOTrainer does) the share of such
+completions is logged as ``rewards/<name>/fallback_frac``: counted, not hidden.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,7 +38,7 @@ from data_prep.formats import ReasoningFormat
 from rewards.completions import completion_text
 from rewards.correctness import gold_text
 
-__all__ = ["Reward"]
+__all__ = ["Reward", "reward"]
 
 Scorer = Callable[..., float]
 
@@ -42,15 +59,23 @@ class Reward:
         needs_answer: bool,
         doc: str | None = None,
         fallback: float = 0.0,
+        factory: Callable[..., Reward] | None = None,
         **params: Any,
     ) -> None:
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
         self.scorer = scorer
+        self.factory = factory
         self.fmt = fmt
         self.needs_answer = needs_answer
         self.fallback = fallback
         self.params = params
+
+    def __reduce__(self):
+        # The scorer shares its public name with the module's factory, so pickle the factory call.
+        if self.factory is None:
+            return object.__reduce__(self)
+        return _rebuild, (self.factory, self.fmt, self.params)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -77,11 +102,52 @@ class Reward:
             raise TypeError(f"{self.__name__}: completions must be a list, got {type(completions).__name__}")
         golds = self._golds(columns, len(completions))
         scores: list[float | None] = []
+        fallbacks = 0
         for completion, gold in zip(completions, golds, strict=True):
             try:
                 text = completion_text(completion)
                 score = float(self.scorer(text, gold_text(gold), self.fmt, **self.params))
             except Exception:  # model output must never crash training
-                score = self.fallback
+                score, fallbacks = self.fallback, fallbacks + 1
             scores.append(score)
+        log_metric = columns.get("log_metric")
+        if callable(log_metric) and completions:
+            log_metric(f"rewards/{self.__name__}/fallback_frac", fallbacks / len(completions))
         return scores
+
+
+def _rebuild(factory: Callable[..., Reward], fmt: ReasoningFormat, params: dict[str, Any]) -> Reward:
+    return factory(fmt, **params)
+
+
+def reward(*, needs_answer: bool, validate: Callable[..., None] | None = None):
+    """Decorator: a scorer ``f(text, gold, fmt, *, score=default, ...) -> float`` becomes the factory
+    ``f(fmt, **scores) -> Reward``, named and documented as the scorer, whose signature lists the
+    scores and defaults (the registry checks ``reward_params`` against it). ``validate(**scores)``
+    runs at build time and raises ValueError for impossible settings."""
+
+    def wrap(scorer: Scorer) -> Callable[..., Reward]:
+        name = scorer.__name__
+        scores = [p for p in inspect.signature(scorer).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        defaults = {p.name: p.default for p in scores}
+
+        def factory(fmt: ReasoningFormat, **params: Any) -> Reward:
+            unknown = sorted(set(params) - set(defaults))
+            if unknown:
+                raise TypeError(f"{name}() got an unexpected keyword argument {unknown[0]!r}")
+            chosen = {**defaults, **params}
+            if validate is not None:
+                validate(**chosen)
+            return Reward(name, scorer, fmt, needs_answer=needs_answer, doc=scorer.__doc__, factory=factory,
+                          **chosen)
+
+        factory.__name__ = factory.__qualname__ = name
+        factory.__doc__ = scorer.__doc__
+        factory.__module__ = scorer.__module__
+        factory.__signature__ = inspect.Signature(
+            [inspect.Parameter("fmt", inspect.Parameter.POSITIONAL_OR_KEYWORD), *scores],
+            return_annotation="Reward")
+        factory.scorer = scorer
+        return factory
+
+    return wrap

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from data_prep.formats import ReasoningFormat, last_boxed_span
-from rewards.base import Reward
+from rewards.base import reward
 
 __all__ = ["format_approx", "format_exact", "format_soft", "xml_count"]
 
@@ -23,11 +23,10 @@ _BOX = "\\boxed{"
 _SPACE = re.compile(r"\s*")
 
 
-def _exact(text: str, gold: None, fmt: ReasoningFormat, *, score: float, miss: float) -> float:
-    return score if fmt.exact_match(text) else miss
-
-
-def format_exact(fmt: ReasoningFormat, *, score: float = 3.0, miss: float = 0.0) -> Reward:
+@reward(needs_answer=False)
+def format_exact(
+    text: str, gold: None, fmt: ReasoningFormat, *, score: float = 3.0, miss: float = 0.0
+) -> float:
     r"""``score`` when the whole completion is exactly the format (`ReasoningFormat.exact_match`), else ``miss``.
 
     Range: {miss, score}, default {0.0, 3.0}. Deviation from the notebook: its
@@ -42,30 +41,13 @@ def format_exact(fmt: ReasoningFormat, *, score: float = 3.0, miss: float = 0.0)
     >>> reward(["2+2=4<end_working_out><SOLUTION>4</SOLUTION>", "<SOLUTION>4</SOLUTION> and more"])
     [3.0, 0.0]
     """
-    return Reward(
-        "format_exact", _exact, fmt, needs_answer=False, doc=format_exact.__doc__, score=score, miss=miss
-    )
+    return score if fmt.exact_match(text) else miss
 
 
-def _approx(
-    text: str, gold: None, fmt: ReasoningFormat, *, once: float, otherwise: float, reward_opening: bool
-) -> float:
-    if not fmt.has_markers:
-        return once if text.count(_BOX) == 1 and last_boxed_span(text) else otherwise
-    opening, *rest = (m.strip() for m in fmt.markers)
-    score = 0.0
-    if reward_opening:
-        rest.insert(0, opening)
-    elif text.count(opening) > 1:
-        score += otherwise
-    for marker in rest:
-        score += once if text.count(marker) == 1 else otherwise
-    return score
-
-
+@reward(needs_answer=False)
 def format_approx(
-    fmt: ReasoningFormat, *, once: float = 0.5, otherwise: float = -1.0, reward_opening: bool = False
-) -> Reward:
+    text: str, gold: None, fmt: ReasoningFormat, *, once: float = 0.5, otherwise: float = -1.0, reward_opening: bool = False
+) -> float:
     r"""Per marker: ``once`` when it appears exactly once, ``otherwise`` when missing or repeated.
 
     Follows the notebook: the opening reasoning marker earns nothing (the
@@ -85,34 +67,23 @@ def format_approx(
     >>> reward(["<think>a</think><answer>1</answer>", "</think><answer>1</answer><answer>2</answer>", ""])
     [1.5, -1.5, -3.0]
     """
-    return Reward(
-        "format_approx",
-        _approx,
-        fmt,
-        needs_answer=False,
-        doc=format_approx.__doc__,
-        once=once,
-        otherwise=otherwise,
-        reward_opening=reward_opening,
-    )
-
-
-def _soft(text: str, gold: None, fmt: ReasoningFormat, *, score: float, miss: float) -> float:
     if not fmt.has_markers:
-        return score if last_boxed_span(text) else miss
-    _, close, open_answer, close_answer = (m.strip() for m in fmt.markers)
-    last_close_answer = text.rfind(close_answer)
-    pos = text.find(close)
-    while 0 <= pos < last_close_answer:
-        after = pos + len(close)
-        answer_at = _SPACE.match(text, after).end()  # runs after distinct tags are disjoint: linear
-        if text.startswith(open_answer, answer_at) and answer_at + len(open_answer) <= last_close_answer:
-            return score
-        pos = text.find(close, after)
-    return miss
+        return once if text.count(_BOX) == 1 and last_boxed_span(text) else otherwise
+    opening, *rest = (m.strip() for m in fmt.markers)
+    score = 0.0
+    if reward_opening:
+        rest.insert(0, opening)
+    elif text.count(opening) > 1:
+        score += otherwise
+    for marker in rest:
+        score += once if text.count(marker) == 1 else otherwise
+    return score
 
 
-def format_soft(fmt: ReasoningFormat, *, score: float = 0.5, miss: float = 0.0) -> Reward:
+@reward(needs_answer=False)
+def format_soft(
+    text: str, gold: None, fmt: ReasoningFormat, *, score: float = 0.5, miss: float = 0.0
+) -> float:
     r"""``score`` when the markers appear in order anywhere: reasoning end, whitespace, answer start, ..., answer end.
 
     The demo's ``soft_format_reward_func`` (score 0.5), generalised. Deviations:
@@ -130,9 +101,18 @@ def format_soft(fmt: ReasoningFormat, *, score: float = 0.5, miss: float = 0.0) 
     >>> reward(["hi <reasoning>a\nb</reasoning> <answer>3</answer> bye", "<answer>3</answer></reasoning>"])
     [0.5, 0.0]
     """
-    return Reward(
-        "format_soft", _soft, fmt, needs_answer=False, doc=format_soft.__doc__, score=score, miss=miss
-    )
+    if not fmt.has_markers:
+        return score if last_boxed_span(text) else miss
+    _, close, open_answer, close_answer = (m.strip() for m in fmt.markers)
+    last_close_answer = text.rfind(close_answer)
+    pos = text.find(close)
+    while 0 <= pos < last_close_answer:
+        after = pos + len(close)
+        answer_at = _SPACE.match(text, after).end()  # runs after distinct tags are disjoint: linear
+        if text.startswith(open_answer, answer_at) and answer_at + len(open_answer) <= last_close_answer:
+            return score
+        pos = text.find(close, after)
+    return miss
 
 
 def _tags(fmt: ReasoningFormat) -> tuple[str, str, str, str]:
@@ -145,44 +125,10 @@ def _tags(fmt: ReasoningFormat) -> tuple[str, str, str, str]:
     )
 
 
-def _count(
-    text: str,
-    gold: None,
-    fmt: ReasoningFormat,
-    *,
-    per_tag: float,
-    trailing_penalty: float,
-    max_trailing_penalty: float,
-    opening_prefilled: bool,
-) -> float:
-    if not fmt.has_markers:
-        span = last_boxed_span(text)
-        if text.count(_BOX) != 1 or span is None:
-            return 0.0
-        trailing = text[span[1] + 1 :].strip().strip("$.").strip()
-        return 4 * per_tag - min(max_trailing_penalty, trailing_penalty * len(trailing))
-    opening, *rest = _tags(fmt)
-    score = 0.0
-    count = text.count(opening)
-    if count == (0 if opening_prefilled else 1):
-        score += per_tag
-    for tag in rest:
-        if text.count(tag) == 1:
-            score += per_tag
-    if text.count(fmt.answer_end) == 1:
-        trailing = text.rpartition(fmt.answer_end)[2].strip()
-        score -= min(max_trailing_penalty, trailing_penalty * len(trailing))
-    return score
-
-
+@reward(needs_answer=False)
 def xml_count(
-    fmt: ReasoningFormat,
-    *,
-    per_tag: float = 0.125,
-    trailing_penalty: float = 0.001,
-    max_trailing_penalty: float = 0.5,
-    opening_prefilled: bool = False,
-) -> Reward:
+    text: str, gold: None, fmt: ReasoningFormat, *, per_tag: float = 0.125, trailing_penalty: float = 0.001, max_trailing_penalty: float = 0.5, opening_prefilled: bool = False
+) -> float:
     r"""Partial credit per tag present exactly once, minus a little per character after the answer.
 
     The demo's ``xmlcount_reward_func``, generalised: the four tags as `render`
@@ -206,14 +152,21 @@ def xml_count(
     >>> reward(["<reasoning>\nr\n</reasoning>\n<answer>\n4\n</answer>", "<answer>4</answer>"])
     [0.5, 0.0]
     """
-    return Reward(
-        "xml_count",
-        _count,
-        fmt,
-        needs_answer=False,
-        doc=xml_count.__doc__,
-        per_tag=per_tag,
-        trailing_penalty=trailing_penalty,
-        max_trailing_penalty=max_trailing_penalty,
-        opening_prefilled=opening_prefilled,
-    )
+    if not fmt.has_markers:
+        span = last_boxed_span(text)
+        if text.count(_BOX) != 1 or span is None:
+            return 0.0
+        trailing = text[span[1] + 1 :].strip().strip("$.").strip()
+        return 4 * per_tag - min(max_trailing_penalty, trailing_penalty * len(trailing))
+    opening, *rest = _tags(fmt)
+    score = 0.0
+    count = text.count(opening)
+    if count == (0 if opening_prefilled else 1):
+        score += per_tag
+    for tag in rest:
+        if text.count(tag) == 1:
+            score += per_tag
+    if text.count(fmt.answer_end) == 1:
+        trailing = text.rpartition(fmt.answer_end)[2].strip()
+        score -= min(max_trailing_penalty, trailing_penalty * len(trailing))
+    return score

@@ -7,22 +7,22 @@ length or variety is a bonus a policy can farm by padding.
 from __future__ import annotations
 
 from data_prep.formats import ReasoningFormat
-from rewards.base import Reward
+from rewards.base import reward
 
 __all__ = ["length", "repetition"]
 
 
-def _length(
-    text: str, gold: None, fmt: ReasoningFormat, *, target: int, scale: int, penalty: float, unit: str
-) -> float:
-    size = len(text.split()) if unit == "words" else len(text)
-    over = size - target
-    return 0.0 if over <= 0 else -penalty * min(1.0, over / scale)
+def _check_length(*, target, scale, penalty, unit) -> None:
+    if unit not in ("words", "chars"):
+        raise ValueError(f"length: unit must be 'words' or 'chars', got {unit!r}")
+    if scale <= 0 or target < 0 or penalty < 0:
+        raise ValueError("length: needs target >= 0, scale > 0 and penalty >= 0")
 
 
+@reward(needs_answer=False, validate=_check_length)
 def length(
-    fmt: ReasoningFormat, *, target: int = 400, scale: int = 200, penalty: float = 1.0, unit: str = "words"
-) -> Reward:
+    text: str, gold: None, fmt: ReasoningFormat, *, target: int = 400, scale: int = 200, penalty: float = 1.0, unit: str = "words"
+) -> float:
     """Soft overlong penalty: 0 up to ``target``, then linearly down to ``-penalty`` at ``target + scale``.
 
     DAPO's "soft overlong punishment", measured in whitespace-separated words
@@ -37,33 +37,22 @@ def length(
     >>> reward(["one two three", "one two three four", "a b c d e f g h"])
     [0.0, -0.5, -1.0]
     """
-    if unit not in ("words", "chars"):
-        raise ValueError(f"length: unit must be 'words' or 'chars', got {unit!r}")
-    if scale <= 0 or target < 0 or penalty < 0:
-        raise ValueError("length: needs target >= 0, scale > 0 and penalty >= 0")
-    return Reward(
-        "length",
-        _length,
-        fmt,
-        needs_answer=False,
-        doc=length.__doc__,
-        target=target,
-        scale=scale,
-        penalty=penalty,
-        unit=unit,
-    )
+    size = len(text.split()) if unit == "words" else len(text)
+    over = size - target
+    return 0.0 if over <= 0 else -penalty * min(1.0, over / scale)
 
 
-def _repetition(text: str, gold: None, fmt: ReasoningFormat, *, n: int, max_penalty: float) -> float:
-    words = text.lower().split()
-    if len(words) < n:
-        return 0.0
-    ngrams = list(zip(*(words[i:] for i in range(n)), strict=False))  # shorter tails end it
-    repeated = 1.0 - len(set(ngrams)) / len(ngrams)
-    return max_penalty * repeated if repeated else 0.0
+def _check_repetition(*, n, max_penalty) -> None:
+    if n < 1 or max_penalty > 0:
+        raise ValueError(
+            f"repetition: needs n >= 1 and max_penalty <= 0, got n={n}, max_penalty={max_penalty}"
+        )
 
 
-def repetition(fmt: ReasoningFormat, *, n: int = 3, max_penalty: float = -1.0) -> Reward:
+@reward(needs_answer=False, validate=_check_repetition)
+def repetition(
+    text: str, gold: None, fmt: ReasoningFormat, *, n: int = 3, max_penalty: float = -1.0
+) -> float:
     """``max_penalty`` times the fraction of repeated word ``n``-grams (open-r1's repetition penalty).
 
     Words are lower-cased, whitespace-separated; a completion shorter than
@@ -77,16 +66,9 @@ def repetition(fmt: ReasoningFormat, *, n: int = 3, max_penalty: float = -1.0) -
     >>> reward(["a b c d", "a b a b a"])
     [0.0, -0.5]
     """
-    if n < 1 or max_penalty > 0:
-        raise ValueError(
-            f"repetition: needs n >= 1 and max_penalty <= 0, got n={n}, max_penalty={max_penalty}"
-        )
-    return Reward(
-        "repetition",
-        _repetition,
-        fmt,
-        needs_answer=False,
-        doc=repetition.__doc__,
-        n=n,
-        max_penalty=max_penalty,
-    )
+    words = text.lower().split()
+    if len(words) < n:
+        return 0.0
+    ngrams = list(zip(*(words[i:] for i in range(n)), strict=False))  # shorter tails end it
+    repeated = 1.0 - len(set(ngrams)) / len(ngrams)
+    return max_penalty * repeated if repeated else 0.0
