@@ -6,6 +6,8 @@ length or variety is a bonus a policy can farm by padding.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from data_prep.formats import ReasoningFormat
 from rewards.base import reward
 
@@ -69,6 +71,7 @@ def repetition(
     words = text.lower().split()
     if len(words) < n:
         return 0.0
-    ngrams = list(zip(*(words[i:] for i in range(n)), strict=False))  # shorter tails end it
-    repeated = 1.0 - len(set(ngrams)) / len(ngrams)
+    # Count distinct n-grams without building the list of them (megabytes of output stay fast).
+    unique = len(set(zip(*(islice(words, i, None) for i in range(n)), strict=False)))  # shorter tails end it
+    repeated = 1.0 - unique / (len(words) - n + 1)
     return max_penalty * repeated if repeated else 0.0
