@@ -35,17 +35,16 @@ from typing import Any
 
 from recipes import charts, report
 from recipes.alarms import find_alarms
+from recipes.errors import RecipeError, run_cli
 from recipes.io_utils import atomic_write_bytes, atomic_write_text, read_json, read_jsonl
 from recipes.stats import paired_outcomes, wilson_interval
 
-EXIT_BAD_INPUT = 2
 FIELDS = ("id", "question", "gold", "completion", "extracted", "correct", "format_ok", "n_tokens")
 SHARED_SETTINGS = ("dataset", "split", "format", "max_new_tokens")  # a difference here deserves a note
 CATEGORY_MAX_VALUES = 20  # more distinct values than this is an identifier or free text, not a category
 
 
-class CompareError(ValueError):
-    """Bad input (a missing file, unpaired runs); the message is one line naming the dir and the problem."""
+CompareError = RecipeError  # a bad eval dir or log: one line, exit 2 (recipes.errors.run_cli)
 
 
 @dataclass
@@ -386,11 +385,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        comparison = compare(args.eval_dirs, args.out, args.train_log, args.title)
-    except (CompareError, FileNotFoundError) as err:  # our own input errors; bugs still raise
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    comparison = compare(args.eval_dirs, args.out, args.train_log, args.title)
     print(comparison["headline"])
     for line in report.category_lines(comparison):
         print(line)
@@ -399,4 +394,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -13,11 +13,8 @@ McNemar, two-sided exact: p = min(1, 2 * sum_{k <= min(b,c)} C(b+c, k) / 2^(b+c)
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
-from recipes import stats
 from recipes.stats import mcnemar_exact, paired_outcomes, wilson_interval
 
 
@@ -92,6 +89,3 @@ def test_paired_outcomes_refuses_different_ids():
     with pytest.raises(ValueError, match="different ids"):
         paired_outcomes([{"id": 1, "correct": True}], [{"id": 2, "correct": True}])
 
-
-def test_docstring_examples_hold():
-    assert doctest.testmod(stats).failed == 0
