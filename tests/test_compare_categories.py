@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from data_prep.formats import FORMATS
-from recipes.compare import category_columns, main
+from recipes.compare import main
 from recipes.evaluate import score
+from recipes.run_stats import category_columns
 
 PRIMED, TUNED = {0, 1, *range(10, 20)}, set(range(10))
 
