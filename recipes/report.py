@@ -18,6 +18,7 @@ import base64
 import html
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 ALPHA = 0.05
@@ -322,54 +323,7 @@ def train_log_sentence(log: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------- HTML
 
-CSS = """
-:root { --fg:#111827; --muted:#6b7280; --line:#e5e7eb; --soft:#f9fafb; --good:#15803d; --bad:#b91c1c;
-        --goodbg:#dcfce7; --badbg:#fee2e2; --accent:#2563eb; }
-* { box-sizing: border-box; }
-body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
-       color:var(--fg); background:#fff; }
-main { max-width:1180px; margin:0 auto; padding:28px 24px 60px; }
-h1 { font-size:24px; margin:0 0 14px; }
-h2 { font-size:18px; margin:36px 0 10px; padding-bottom:4px; border-bottom:1px solid var(--line); }
-.headline { background:var(--soft); border:1px solid var(--line); border-radius:10px; padding:16px 20px; }
-.chain { font-size:26px; font-weight:650; letter-spacing:-.01em; }
-.chain .arrow { color:var(--muted); font-weight:400; margin:0 .35em; }
-.chain .acc { color:var(--accent); }
-.verdicts { margin:8px 0 0; padding:0; list-style:none; color:#374151; }
-.verdicts li { margin:2px 0; }
-.pill { display:inline-block; font-size:12px; padding:1px 8px; border-radius:999px; margin-left:6px;
-        vertical-align:1px; border:1px solid var(--line); color:var(--muted); background:#fff; }
-.pill.sig { color:var(--good); border-color:#86efac; background:var(--goodbg); }
-table { border-collapse:collapse; width:100%; font-size:14px; }
-th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
-th { font-weight:600; color:#374151; background:var(--soft); }
-td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-.muted { color:var(--muted); }
-.small { font-size:13px; }
-.charts img { max-width:100%; height:auto; display:block; margin:10px 0 4px; border:1px solid var(--line);
-              border-radius:8px; }
-.fixed { color:var(--good); } .broken { color:var(--bad); }
-.badge { display:inline-block; font-size:12px; font-weight:600; padding:1px 8px; border-radius:6px; }
-.badge.fixed { background:var(--goodbg); } .badge.broken { background:var(--badbg); }
-details { margin:10px 0; border:1px solid var(--line); border-radius:8px; }
-summary { cursor:pointer; padding:10px 14px; font-weight:600; background:var(--soft); border-radius:8px; }
-details[open] summary { border-bottom:1px solid var(--line); border-radius:8px 8px 0 0; }
-details .body { padding:8px 10px 12px; overflow-x:auto; }
-table.examples { table-layout:fixed; min-width:900px; }
-table.examples td { font-size:13px; }
-table.examples col.id { width:70px; } table.examples col.q { width:24%; } table.examples col.g { width:9%; }
-.answer { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;
-          font-size:12.5px; font-weight:600; word-break:break-word; }
-.answer.right { color:var(--good); } .answer.wrong { color:var(--bad); }
-pre.completion { margin:4px 0 0; padding:6px 8px; max-height:13em; overflow:auto; white-space:pre-wrap;
-                 word-break:break-word; background:var(--soft); border:1px solid var(--line); border-radius:6px;
-                 font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace; }
-.notes li { margin:3px 0; }
-.regressions { border:1px solid #fca5a5; background:var(--badbg); border-radius:8px; padding:4px 8px; }
-.headline .regress { color:var(--bad); font-weight:600; }
-footer { margin-top:40px; color:var(--muted); font-size:13px; }
-code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace; font-size:.92em; }
-"""
+CSS = (Path(__file__).parent / "templates" / "report.css").read_text()  # inlined: one self-contained file
 
 
 def esc(text: Any) -> str:
