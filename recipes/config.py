@@ -74,6 +74,8 @@ class RecipeArguments:
     eval_dataset_kwargs: dict | None = field(default=None, metadata={
         "help": "Builder knobs for the held-out set (defaults to dataset_kwargs)."})
     eval_max_new_tokens: int = field(default=512, metadata={"help": "Greedy tokens per evaluation answer."})
+    eval_base_max_new_tokens: int | None = field(default=None, metadata={
+        "help": "The base model's budget (it answers in prose: give it room to finish; flexible_accuracy)."})
     eval_batch_size: int = field(default=32, metadata={"help": "Prompts per generate() call."})
     # --- optional SFT format priming before GRPO ---
     sft_prime: dict | None = field(default=None, metadata={
@@ -175,7 +177,7 @@ def _validate_before_trl(recipe: RecipeArguments, grpo: dict[str, Any]) -> None:
         raise RecipeError(f"format: unknown {recipe.format!r}; expected one of {', '.join(FORMATS)}")
     if recipe.lora_rank < 1 or recipe.lora_alpha < 1:
         raise RecipeError("lora_rank/lora_alpha: expected positive integers")
-    for name in ("eval_limit", "dataset_limit", "preflight_prompts"):
+    for name in ("eval_limit", "dataset_limit", "preflight_prompts", "eval_base_max_new_tokens"):
         if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
             raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
     if not recipe.reward_funcs:

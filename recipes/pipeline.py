@@ -89,7 +89,8 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
     meta = {"label": label, "model": r.model_name, "adapter": str(adapter_dir) if adapter_dir else None,
             "dataset": dataset_name, "data_file": data_file,
             "split": r.eval_split, "seed": cfg.grpo.seed, "backend": policy.backend}
-    summary = evaluate_policy(policy, load_eval(), fmt, out, max_new_tokens=r.eval_max_new_tokens,
+    tokens = r.eval_base_max_new_tokens if label == "base" and r.eval_base_max_new_tokens else r.eval_max_new_tokens
+    summary = evaluate_policy(policy, load_eval(), fmt, out, max_new_tokens=tokens,
                               batch_size=r.eval_batch_size, meta=meta, grader=grader_for(r.reward_funcs))
     print(f"{label}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
           f"format {summary['format_rate']:.1%}", flush=True)

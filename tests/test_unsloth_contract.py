@@ -181,8 +181,12 @@ def test_pipeline_with_vllm_engine(fake_gpu, tmp_path, tiny_model_dir):
 def test_pipeline_on_a_t4_without_vllm_then_reevaluate(fake_gpu, tmp_path, tiny_model_dir):
     """fp16 GPU, use_vllm off: no engine, HF generate, and `recipes.evaluate --adapter` reproduces the run."""
     fake_gpu(T4)
-    assert grpo.main([str(tiny_unsloth_config(tmp_path, tiny_model_dir, use_vllm=False))]) == 0
+    config = tiny_unsloth_config(tmp_path, tiny_model_dir, use_vllm=False, eval_base_max_new_tokens=9)
+    assert grpo.main([str(config)]) == 0
     run = tmp_path / "run"
+    budgets = {s: json.loads((run / "eval" / s / "summary.json").read_text())["max_new_tokens"]
+               for s in ("base", "primed", "tuned")}
+    assert budgets == {"base": 9, "primed": 6, "tuned": 6}  # the base model gets room to finish its prose
 
     [loaded] = calls("from_pretrained")
     assert loaded["fast_inference"] is False and loaded["dtype"] == "torch.float16"
