@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from recipes.alarms import find_alarms
 from recipes.callbacks import MetricsLogger, SigtermCheckpoint
 from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
-from recipes.io_utils import atomic_write_text, read_json, read_jsonl, write_json
+from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, read_jsonl, write_json
 from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
 from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
 from recipes.model_card import model_card
@@ -124,13 +125,14 @@ def _restore_sft_adapter(policy, run_dir: Path) -> bool:
 
 
 def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool,
-                 make_trainer: Callable[..., Any] | None, force: bool = False,
-                 stop_after_preflight: bool = False) -> int:
-    """Run every stage; ``make_trainer(cfg, policy, dataset, rewards, callbacks)`` builds the trainer.
+                 make_trainer: Callable[..., Any] | None, force: bool = False, until: str = "grpo") -> int:
+    """Run the stages up to ``until``; ``make_trainer(cfg, policy, dataset, rewards, callbacks)`` builds GRPO's trainer.
 
-    ``stop_after_preflight`` (``python -m recipes.preflight``): load, prime, check, stop; no evaluation.
+    ``until="preflight"`` (``python -m recipes.preflight``): load, prime, check, stop; no evaluation.
+    ``until="sft"`` (``python -m recipes.sft``): evaluate, SFT, evaluate, and the SFT adapter is the run's adapter.
     A ``no_signal`` pre-flight verdict stops a run before training with exit code 3 unless ``force``.
     """
+    stop_after_preflight = until == "preflight"
     run_dir = Path(cfg.grpo.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = last_complete_checkpoint(run_dir)
@@ -153,12 +155,17 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     sft: dict[str, Any] | None = None
     needs_priming = cfg.recipe.sft_prime is not None and checkpoint is None
     if needs_priming and not _restore_sft_adapter(policy, run_dir):
-        from recipes.sft import prime_format
+        from recipes.priming import prime_format
 
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)
         print(f"sft priming: {sft['steps']} steps on {sft['rows']} rows", flush=True)
     if cfg.recipe.sft_prime is not None and evaluate:
         stages["primed"] = evaluate_stage(policy, cfg, fmt, run_dir, "primed", run_dir / "sft_adapter", load_eval)
+    if until == "sft":
+        with atomic_save_dir(run_dir / "adapter") as staging:
+            shutil.copytree(run_dir / "sft_adapter", staging, dirs_exist_ok=True)
+        done = sft or {}  # {} when a resumed run found its SFT adapter already trained
+        return _finish(cfg, fmt, run_dir, policy, stages, done.get("steps"), done.get("train_runtime"), sft, started)
     if cfg.recipe.preflight and checkpoint is None:
         verdict = preflight_stage(policy, cfg, fmt, dataset, rewards, run_dir)["verdict"]
         if stop_after_preflight:
@@ -186,8 +193,15 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     save_trained(trainer, run_dir / "adapter")
     if cfg.recipe.evaluate:
         stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter", load_eval)
-    report = _write_report(run_dir, stages) if cfg.recipe.evaluate else None
+    return _finish(cfg, fmt, run_dir, policy, stages, trainer.state.global_step, result.metrics.get("train_runtime"),
+                   sft, started)
 
+
+def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages: dict[str, dict], steps,
+            runtime, sft: dict[str, Any] | None, started: float) -> int:
+    """Report, alarms, summary.json and the adapter's model card: the end of every training run."""
+    report = _write_report(run_dir, stages) if cfg.recipe.evaluate and len(stages) > 1 else None
+    metrics = run_dir / "metrics.jsonl"
     comparison = read_json(run_dir / "report" / "comparison.json") if report else {}
     alarms = comparison["alarms"] if "alarms" in comparison else find_alarms(
         read_jsonl(metrics) if metrics.is_file() else [], stages)
@@ -195,8 +209,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         print(f"alarm: {alarm['kind']}: {alarm['message']}")
     summary = {
         "run_name": cfg.grpo.run_name, "model": cfg.recipe.model_name, "backend": policy.backend,
-        "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": trainer.state.global_step,
-        "train_runtime_s": result.metrics.get("train_runtime"), "wall_time_s": round(time.time() - started, 1),
+        "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": steps,
+        "train_runtime_s": runtime, "wall_time_s": round(time.time() - started, 1),
         "sft_prime": sft, "adapter": str(run_dir / "adapter"), "report": report,
         "peak_gpu_memory_gib": _peak_gpu_memory_gib(),
         "stages": {k: {m: v.get(m) for m in ("accuracy", "flexible_accuracy", "format_rate", "correct", "n")}

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from recipes.pipeline import run_pipeline  # loads torch and the model: only past the config checks
 
     # The run's own first stages (load, SFT priming), stopping after the check: what GRPO would start from.
-    return run_pipeline(cfg, fmt, dataset, rewards, resume=False, make_trainer=None, stop_after_preflight=True)
+    return run_pipeline(cfg, fmt, dataset, rewards, resume=False, make_trainer=None, until="preflight")
 
 
 if __name__ == "__main__":

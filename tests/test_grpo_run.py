@@ -173,3 +173,22 @@ def test_difficulty_filter_that_keeps_nothing_says_so_in_one_line(tmp_path, tiny
     assert proc.stderr.strip().splitlines()[-1].startswith("error: difficulty_filter: no training prompt")
     saved = json.loads((tmp_path / "run" / "difficulty_filter.json").read_text())
     assert saved["sampled"] == 4 and saved["kept"] == [] and all(p["pass_rate"] == 0 for p in saved["prompts"])
+
+
+def test_sft_recipe_trains_evaluates_and_writes_a_run_directory(tmp_path, tiny_model_dir):
+    config = write_config(tmp_path, tiny_model_dir, sft_prime={"rows": 8, "per_device_train_batch_size": 4},
+                          evaluate=True, eval_limit=4, eval_max_new_tokens=6, eval_batch_size=4)
+    proc = subprocess.run([sys.executable, "-m", "recipes.sft", str(config)], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = tmp_path / "run"
+    assert lora_b_norm(run / "adapter") > 0  # the SFT adapter is the run's adapter
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(summary["stages"]) == {"base", "primed"} and summary["steps"] == 2
+    assert (run / "report" / "report.html").is_file() and (run / "config.yaml").is_file()
+    assert "base_model:" in (run / "adapter" / "README.md").read_text()
+    assert any(json.loads(line)["stage"] == "sft" for line in (run / "metrics.jsonl").read_text().splitlines())
+    bare = write_config(tmp_path, tiny_model_dir)
+    refused = subprocess.run([sys.executable, "-m", "recipes.sft", str(bare)], cwd=REPO, capture_output=True,
+                             text=True, timeout=300)
+    assert refused.returncode == 2 and refused.stderr.strip().startswith("error: sft_prime:")

@@ -1,0 +1,109 @@
+"""SFT format priming: a short supervised pass on worked solutions written in the format.
+
+GRPO can only reinforce what the policy already samples. A base model (or a
+135M instruct model) almost never writes ``<SOLUTION>42</SOLUTION>`` on its
+own, so every completion in a group scores the same, the advantages are zero
+and nothing is learned ("the loss is always 0"). Unsloth's Qwen3 notebook
+therefore fine-tunes briefly on solutions rendered in its markers before
+GRPO; this module does the same with TRL's ``SFTTrainer`` on the LoRA adapter
+that GRPO then keeps training, so ``adapter/`` holds priming + GRPO.
+
+Config (``sft_prime:`` in a recipe YAML; every key optional)::
+
+    sft_prime: {rows: 300, num_train_epochs: 1, learning_rate: 2.0e-4,
+                per_device_train_batch_size: 8, dataset: gsm8k, data_file: null,
+                dataset_kwargs: {}}
+
+The rows come from the recipe's training dataset unless ``dataset`` names
+another; they need a ``reasoning`` column (GSM8K's worked solution, OpenR1's
+``solution``, the arithmetic generator's steps).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from data_prep import build_dataset
+from data_prep.formats import ReasoningFormat
+from recipes.callbacks import MetricsLogger
+from recipes.errors import RecipeError
+from recipes.run_dir import save_trained
+
+DEFAULTS: dict[str, Any] = {
+    "rows": 300,
+    "num_train_epochs": 1.0,
+    "learning_rate": 2e-4,
+    "per_device_train_batch_size": 8,
+    "gradient_accumulation_steps": 1,
+    "max_steps": -1,
+    "lr_scheduler_type": "linear",
+    "warmup_steps": 0.0,
+    "logging_steps": 5,
+    "dataset": None,
+    "data_file": None,
+    "dataset_kwargs": None,
+}
+
+
+def sft_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """Defaults + the user's keys; unknown keys are an input error naming the key."""
+    unknown = sorted(set(raw) - set(DEFAULTS))
+    if unknown:
+        raise RecipeError(f"sft_prime.{unknown[0]}: unknown key; expected one of {', '.join(DEFAULTS)}")
+    settings = {**DEFAULTS, **raw}
+    if int(settings["rows"]) < 1:
+        raise RecipeError(f"sft_prime.rows: expected a positive integer, got {settings['rows']}")
+    return settings
+
+
+def priming_rows(dataset, fmt: ReasoningFormat, rows: int):
+    """Prompt/completion pairs whose completion is the worked solution rendered in ``fmt``."""
+    with_reasoning = dataset.filter(lambda r: bool(r.get("reasoning")))
+    if len(with_reasoning) == 0:
+        raise RecipeError("sft_prime: the dataset has no worked solutions (empty 'reasoning' column); "
+                          "set sft_prime.dataset to one that has them (arithmetic, gsm8k)")
+    picked = with_reasoning.select(range(min(rows, len(with_reasoning))))
+    return picked.map(
+        lambda r: {"completion": [{"role": "assistant", "content": fmt.render(r["reasoning"], r["answer"])}]},
+        remove_columns=[c for c in picked.column_names if c != "prompt"],
+    )
+
+
+def priming_dataset(cfg, fmt: ReasoningFormat, settings: dict[str, Any], default_dataset):
+    if settings["dataset"] is None and settings["data_file"] is None:
+        source = default_dataset
+    else:
+        source = build_dataset(settings["dataset"] or cfg.recipe.dataset, split="train",
+                               seed=cfg.grpo.seed, format=fmt.name, data_file=settings["data_file"],
+                               **(settings["dataset_kwargs"] or {}))
+    return priming_rows(source, fmt, int(settings["rows"]))
+
+
+def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -> dict[str, Any]:
+    """Train the policy's LoRA on formatted solutions; save it to ``run_dir/sft_adapter``."""
+    from trl import SFTConfig, SFTTrainer  # Unsloth's subclasses when the run imported unsloth first
+
+    settings = sft_settings(cfg.recipe.sft_prime or {})
+    data = priming_dataset(cfg, fmt, settings, train_rows)
+    trainer_keys = ("num_train_epochs", "learning_rate", "per_device_train_batch_size",
+                    "gradient_accumulation_steps", "max_steps", "lr_scheduler_type", "warmup_steps",
+                    "logging_steps")
+    args = SFTConfig(
+        output_dir=str(run_dir / "sft"),
+        **{k: settings[k] for k in trainer_keys},
+        save_strategy="no",
+        report_to=[],  # W&B follows the GRPO stage; SFT's log goes to metrics.jsonl
+        bf16=cfg.grpo.bf16,  # the precision load_config chose for this device (Unsloth refuses bf16 on fp16 GPUs)
+        fp16=cfg.grpo.fp16,
+        seed=cfg.grpo.seed,
+        gradient_checkpointing=cfg.grpo.gradient_checkpointing,
+        max_length=cfg.recipe.max_seq_length,
+        completion_only_loss=True,
+        use_cpu=cfg.grpo.use_cpu,
+    )
+    trainer = SFTTrainer(model=policy.model, args=args, train_dataset=data, processing_class=policy.tokenizer,
+                         callbacks=[MetricsLogger(run_dir / "metrics.jsonl", "sft")])
+    result = trainer.train()
+    save_trained(trainer, run_dir / "sft_adapter")
+    return {"rows": len(data), "steps": result.global_step, "train_runtime": result.metrics.get("train_runtime")}
