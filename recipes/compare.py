@@ -49,56 +49,53 @@ from recipes.run_stats import (
 SHARED_SETTINGS = ("dataset", "split", "format", "max_new_tokens")  # a difference here deserves a note
 
 
-CompareError = RecipeError  # a bad eval dir or log: one line, exit 2 (recipes.errors.run_cli)
-
-
 # ---------------------------------------------------------------- loading and checks
 
 def _read_json(path: Path) -> Any:
     try:
         return read_json(path)
     except ValueError as err:
-        raise CompareError(str(err)) from None
+        raise RecipeError(str(err)) from None
 
 
 def _check_row(path: Path, no: int, row: Any) -> None:
     if not isinstance(row, dict):
-        raise CompareError(f"{path}: row {no} is not a JSON object")
+        raise RecipeError(f"{path}: row {no} is not a JSON object")
     missing = [f for f in FIELDS if f not in row]
     if missing:
-        raise CompareError(f"{path}: row {no} misses field(s) {', '.join(missing)}")
+        raise RecipeError(f"{path}: row {no} misses field(s) {', '.join(missing)}")
     for name in ("correct", "format_ok"):
         if not isinstance(row[name], bool):
-            raise CompareError(f"{path}: row {no}: {name} must be true or false, got {row[name]!r}")
+            raise RecipeError(f"{path}: row {no}: {name} must be true or false, got {row[name]!r}")
     if isinstance(row["n_tokens"], bool) or not isinstance(row["n_tokens"], int | float):
-        raise CompareError(f"{path}: row {no}: n_tokens must be a number, got {row['n_tokens']!r}")
+        raise RecipeError(f"{path}: row {no}: n_tokens must be a number, got {row['n_tokens']!r}")
     if not isinstance(row["id"], int | str) or isinstance(row["id"], bool):
-        raise CompareError(f"{path}: row {no}: id must be an integer or string, got {row['id']!r}")
+        raise RecipeError(f"{path}: row {no}: id must be an integer or string, got {row['id']!r}")
 
 
 def load_eval_dir(path: str | Path) -> EvalRun:
-    """Read and validate one evaluation dir; raises `CompareError` with a one-line reason."""
+    """Read and validate one evaluation dir; raises `RecipeError` with a one-line reason."""
     path = Path(path)
     if not path.is_dir():
-        raise CompareError(f"{path}: not a directory (expected the --out dir of python -m recipes.evaluate)")
+        raise RecipeError(f"{path}: not a directory (expected the --out dir of python -m recipes.evaluate)")
     for name in ("predictions.jsonl", "summary.json"):
         if not (path / name).is_file():
-            raise CompareError(f"{path}: missing {name} (expected the --out dir of python -m recipes.evaluate)")
+            raise RecipeError(f"{path}: missing {name} (expected the --out dir of python -m recipes.evaluate)")
     summary = _read_json(path / "summary.json")
     if not isinstance(summary, dict):
-        raise CompareError(f"{path / 'summary.json'}: expected a JSON object")
+        raise RecipeError(f"{path / 'summary.json'}: expected a JSON object")
     preds = path / "predictions.jsonl"
     try:
         rows = read_jsonl(preds, tolerate_truncated_tail=False)  # evaluate writes atomically: a cut line is damage
     except ValueError as err:
-        raise CompareError(str(err)) from None
+        raise RecipeError(str(err)) from None
     if not rows:
-        raise CompareError(f"{preds}: no rows")
+        raise RecipeError(f"{preds}: no rows")
     by_id: dict[Any, dict[str, Any]] = {}
     for no, row in enumerate(rows, 1):
         _check_row(preds, no, row)
         if row["id"] in by_id:
-            raise CompareError(f"{preds}: row {no}: duplicate id {row['id']!r}")
+            raise RecipeError(f"{preds}: row {no}: duplicate id {row['id']!r}")
         by_id[row["id"]] = row
     label = str(summary.get("label") or path.name)
     return EvalRun(path=path, label=label, summary=summary, rows=rows, by_id=by_id)
@@ -125,12 +122,12 @@ def check_paired(runs: list[EvalRun]) -> None:
                 parts.append(f"{len(extra)} id(s) not in {ref.path} ({_sample(extra)})")
             if lacking:
                 parts.append(f"{len(lacking)} id(s) of {ref.path} missing ({_sample(lacking)})")
-            raise CompareError(f"{run.path}: different examples than {ref.path}: {'; '.join(parts)}")
+            raise RecipeError(f"{run.path}: different examples than {ref.path}: {'; '.join(parts)}")
         differ = [i for i in ref.by_id if str(ref.by_id[i]["gold"]) != str(run.by_id[i]["gold"])]
         if differ:
             i = differ[0]
             more = f" (and {len(differ) - 1} more id(s))" if len(differ) > 1 else ""
-            raise CompareError(f"{run.path}: gold for id {i!r} is {_short(run.by_id[i]['gold'])} but "
+            raise RecipeError(f"{run.path}: gold for id {i!r} is {_short(run.by_id[i]['gold'])} but "
                                f"{_short(ref.by_id[i]['gold'])} in {ref.path}{more}")
 
 
@@ -165,7 +162,7 @@ def _notes(runs: list[EvalRun], stages: list[dict[str, Any]]) -> list[str]:
 def _load_train_log(path: Path) -> tuple[list[Any], bool]:
     """Rows of a metrics.jsonl, and whether a truncated last line was dropped."""
     if not path.is_file():
-        raise CompareError(f"{path}: training log not found")
+        raise RecipeError(f"{path}: training log not found")
     try:
         return read_jsonl(path, tolerate_truncated_tail=False), False
     except ValueError:
@@ -173,7 +170,7 @@ def _load_train_log(path: Path) -> tuple[list[Any], bool]:
     try:
         return read_jsonl(path), True
     except ValueError as err:
-        raise CompareError(str(err)) from None
+        raise RecipeError(str(err)) from None
 
 
 def _default_title(stages: list[dict[str, Any]]) -> str:
@@ -188,7 +185,7 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
             title: str | None = None) -> dict[str, Any]:
     """Compare the runs and write the report files into ``out``; returns comparison.json's content."""
     if len(eval_dirs) < 2:
-        raise CompareError("eval dirs: need at least two (in stage order, e.g. base tuned)")
+        raise RecipeError("eval dirs: need at least two (in stage order, e.g. base tuned)")
     runs = [load_eval_dir(d) for d in eval_dirs]
     check_paired(runs)
     _unique_labels(runs)
@@ -222,7 +219,7 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise CompareError(f"{out}: cannot create the output dir ({err.strerror})") from None
+        raise RecipeError(f"{out}: cannot create the output dir ({err.strerror})") from None
     for name, png in images.items():
         atomic_write_bytes(out / name, png)
     atomic_write_text(out / "comparison.json", json.dumps(comparison, indent=2, ensure_ascii=False) + "\n")
