@@ -5,136 +5,48 @@ inline CSS, charts embedded as base64 data URIs, no scripts, no external
 assets -- it can be mailed, attached to an issue or opened offline. Model
 output is untrusted text full of ``<tags>``: every string that came from a
 model or dataset is escaped (HTML) or neutralised (Markdown) before it is
-placed in the page.
-
-The wording is deliberately plain about uncertainty: every accuracy carries
-its 95% interval and every change its McNemar p-value, and a change with
-p >= 0.05 is called "not significant at 0.05", whatever its size.
+placed in the page. The numbers and sentences themselves are worded by
+`recipes.report_wording`.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ALPHA = 0.05
+from recipes.report_wording import (
+    ALPHA,
+    METHOD,
+    category_lines,
+    ci,
+    format_p,
+    format_vs_answers,
+    headline,
+    headline_transitions,
+    no_regression_sentence,
+    p_cell,
+    pct,
+    pts,
+    regression_clause,
+    scope_name,
+    train_log_sentence,
+    transition_name,
+    verdict,
+)
+
+__all__ = ["ALPHA", "category_lines", "format_p", "headline", "md_text", "render_html", "render_markdown"]
+
 MAX_EXAMPLES = 50  # changed examples shown per transition; all ids stay in comparison.json
 MD_TEXT_LIMIT = 240  # characters of a completion shown in a Markdown table cell
 
 Example = Mapping[str, Any]
 
 
-# ---------------------------------------------------------------- wording
-
-def format_p(p: float, alpha: float = ALPHA) -> str:
-    """``p = 0.012`` style, never rounding across ``alpha`` (0.0496 is not shown as 0.05).
-
-    >>> format_p(0.021484375), format_p(0.0496), format_p(1.0), format_p(2e-7)
-    ('p = 0.0215', 'p = 0.0496', 'p = 1', 'p < 0.001')
-    """
-    if p < 0.001:
-        return "p < 0.001"
-    for digits in range(3, 8):
-        text = f"{p:.{digits}g}"
-        if (float(text) < alpha) == (p < alpha):
-            return f"p = {text}"
-    return f"p = {p!r}"
-
-
-def verdict(transition: Mapping[str, Any], alpha: float = ALPHA) -> str:
-    if transition["fixed"] + transition["broken"] == 0:
-        return "no example changed"
-    return f"significant at {alpha:g}" if transition["p"] < alpha else f"not significant at {alpha:g}"
-
-
-def pts(delta: float) -> str:
-    """Accuracy difference in percentage points: ``+5.7 pts``."""
-    value = round(delta * 100, 1)
-    return "±0.0 pts" if value == 0 else f"{value:+.1f} pts"
-
-
-def pct(x: float) -> str:
-    return f"{x:.1%}"
-
-
-def ci(pair: Sequence[float]) -> str:
-    return f"{pair[0]:.1%} – {pair[1]:.1%}"
-
-
-def p_cell(p: float) -> str:
-    """p for a table column headed "McNemar p": ``0.0215`` or ``< 0.001``."""
-    return format_p(p).removeprefix("p = ").removeprefix("p ")
-
-
-def transition_name(t: Mapping[str, Any]) -> str:
-    return f"{t['after']} vs {t['before']}"
-
-
-def _headline_transitions(comparison: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The last step, plus first vs last when there are more than two stages."""
-    steps = [t for t in comparison["transitions"] if t["kind"] == "step"]
-    overall = [t for t in comparison["transitions"] if t["kind"] == "overall"]
-    return steps[-1:] + overall
-
-
-def headline(comparison: Mapping[str, Any], escape: Callable[[str], str] = str) -> str:
-    """One line for the top of the report and the terminal; ``escape`` is applied to the stage labels.
-
-    e.g. ``base 12.0% → primed 41.3% → tuned 47.0% (tuned vs primed: +5.7 pts, McNemar p = 0.012; ...)``
-    """
-    chain = " → ".join(f"{escape(s['label'])} {pct(s['accuracy'])}" for s in comparison["stages"])
-    parts = []
-    for i, t in enumerate(_headline_transitions(comparison)):
-        test = "McNemar " if i == 0 else ""
-        part = f"{escape(t['after'])} vs {escape(t['before'])}: {pts(t['delta'])}, {test}{format_p(t['p'])}"
-        if t["p"] >= ALPHA:
-            part += ", not significant at 0.05"
-        parts.append(part)
-    return f"{chain} ({'; '.join(parts)}){regression_clause(comparison, escape)}"
-
-
-def scope_name(column: Any, value: Any) -> str:
-    """``operation = multiply``, or ``all examples`` for the whole set."""
-    return "all examples" if column is None else f"{column} = {value}"
-
-
-def regression_clause(comparison: Mapping[str, Any], escape: Callable[[str], str] = str) -> str:
-    """The headline's last words: every significant regression, or that there is none to find."""
-    regressions = comparison.get("regressions") or []
-    if regressions:
-        shown = "; ".join(f"{escape(scope_name(r['column'], r['value']))} {escape(r['after'])} vs "
-                          f"{escape(r['before'])} {pts(r['delta'])}, {format_p(r['p'])}" for r in regressions)
-        return f" — REGRESSION{'S' if len(regressions) > 1 else ''} (worse, p < {ALPHA:g}): {shown}"
-    categories = comparison.get("categories") or []
-    if categories:
-        n = sum(len(c["values"]) for c in categories)
-        return f" — no significant regression in any of {n} categories"
-    return ""
-
-
-def category_lines(comparison: Mapping[str, Any]) -> list[str]:
-    """A plain-text table per categorical column, for the terminal: stage accuracies and the headline tests."""
-    lines = []
-    shown = _headline_transitions(comparison)
-    keys = [(t["before"], t["after"]) for t in shown]
-    for cat in comparison.get("categories") or []:
-        header = [f"by {cat['column']}", *(s["label"] for s in comparison["stages"]),
-                  *(transition_name(t) for t in shown)]
-        rows = []
-        for v in cat["values"]:
-            tests = {(t["before"], t["after"]): t for t in v["transitions"]}
-            rows.append([f"{v['value']} (n={v['n']})",
-                         *(f"{pct(s['accuracy'])} ({s['correct']})" for s in v["stages"]),
-                         *(f"{pts(tests[k]['delta'])}, {format_p(tests[k]['p'])}" for k in keys)])
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                  for row in [header, *rows]]
-    return lines
-
+# ---------------------------------------------------------------- changed examples
 
 def select_examples(examples: Sequence[Example], cap: int = MAX_EXAMPLES) -> list[Example]:
     """Up to ``cap`` changed examples, split fairly between fixed and broken (breaks are never crowded out)."""
@@ -152,15 +64,6 @@ def _shown_note(t: Mapping[str, Any], shown: Sequence[Example]) -> str:
     n_fixed = sum(e["change"] == "fixed" for e in shown)
     return (f"Showing {n_fixed} of {t['fixed']} fixed and {len(shown) - n_fixed} of {t['broken']} broken; "
             f"{total - len(shown)} omitted (all ids are in comparison.json).")
-
-
-METHOD = (
-    "Accuracy is the share of examples whose extracted answer matches the gold answer; format rate the "
-    "share whose completion matches the reasoning format exactly. Intervals are 95% Wilson score "
-    "intervals. Stages are compared on the same examples, paired by id, with McNemar's exact test "
-    "(two-sided): with b = examples broken (right → wrong) and c = examples fixed (wrong → right), "
-    "p = min(1, 2·P[Binomial(b + c, ½) ≤ min(b, c)]). p-values are not adjusted for multiple comparisons."
-)
 
 
 # ---------------------------------------------------------------- Markdown
@@ -182,25 +85,6 @@ def md_text(text: Any, limit: int | None = None) -> str:
 
 def flexible_cell(stage: Mapping[str, Any]) -> str:
     return "–" if stage.get("flexible_accuracy") is None else pct(stage["flexible_accuracy"])
-
-
-def format_vs_answers(comparison: Mapping[str, Any]) -> str:
-    """One sentence: how much of the first-to-last gain is the format, how much the answers.
-
-    Strict accuracy needs the answer in the format's answer section; flexible accuracy reads the
-    last number anywhere. Their gains differ by what the format alone added.
-
-    >>> format_vs_answers({"stages": [{"label": "base", "accuracy": 0.0, "flexible_accuracy": 0.2},
-    ...                                {"label": "tuned", "accuracy": 0.4, "flexible_accuracy": 0.45}]})
-    'base → tuned: strict accuracy +40.0 pts, of which +25.0 pts are answers also right without the format (flexible accuracy) and +15.0 pts the format alone.'
-    """
-    first, last = comparison["stages"][0], comparison["stages"][-1]
-    if first.get("flexible_accuracy") is None or last.get("flexible_accuracy") is None:
-        return ""
-    strict = last["accuracy"] - first["accuracy"]
-    answers = last["flexible_accuracy"] - first["flexible_accuracy"]
-    return (f"{first['label']} → {last['label']}: strict accuracy {pts(strict)}, of which {pts(answers)} are "
-            f"answers also right without the format (flexible accuracy) and {pts(strict - answers)} the format alone.")
 
 
 def stage_cell(stage: Mapping[str, Any]) -> str:
@@ -227,13 +111,6 @@ def regression_row(r: Mapping[str, Any]) -> list[str]:
 REGRESSION_HEADER = ["where", "comparison", "accuracy", "change", "fixed", "broken", "McNemar p"]
 
 
-def no_regression_sentence(comparison: Mapping[str, Any]) -> str:
-    n = sum(len(c["values"]) for c in comparison.get("categories") or [])
-    where = f"all examples and each of {n} categories" if n else "all examples"
-    return (f"None: in {where}, no later stage is worse than an earlier one with p < {ALPHA:g} "
-            f"(McNemar, per transition).")
-
-
 def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -249,7 +126,7 @@ def render_markdown(comparison: Mapping[str, Any], examples: Sequence[Sequence[E
                     images: Sequence[str]) -> str:
     """The report as Markdown; ``images`` are PNG file names beside report.md; ``examples`` align with transitions."""
     stages, transitions = comparison["stages"], comparison["transitions"]
-    out = [f"# {md_text(comparison['title'])}", "", f"**{headline(comparison, md_text)}**", ""]
+    out = [f"# {md_text(comparison['title'])}", "", f"**{md_text(headline(comparison))}**", ""]
     if sentence := format_vs_answers(comparison):
         out += [md_text(sentence), ""]
     out += ["## Stages", ""]
@@ -312,15 +189,6 @@ def _md_inputs(stages: Sequence[Mapping[str, Any]]) -> str:
     return "Inputs: " + ", ".join(f"{md_text(s['label'])} = `{s['dir']}`" for s in stages)
 
 
-def train_log_sentence(log: Mapping[str, Any]) -> str:
-    """e.g. "Training log: 40 GRPO steps; mean reward 0.41 → 1.87 (first vs last 10% of steps)."."""
-    text = f"Training log: {log['reward_points']} GRPO steps"
-    if log.get("reward_start") is not None and log.get("reward_end") is not None:
-        text += (f"; mean reward {log['reward_start']:.3g} → {log['reward_end']:.3g} "
-                 f"(first vs last {log['window']} logged steps)")
-    return text + "."
-
-
 # ---------------------------------------------------------------- HTML
 
 CSS = (Path(__file__).parent / "templates" / "report.css").read_text()  # inlined: one self-contained file
@@ -345,12 +213,12 @@ def _html_headline(comparison: Mapping[str, Any]) -> str:
     chain = arrow.join(f'{esc(s["label"])} <span class="acc">{pct(s["accuracy"])}</span>'
                        for s in comparison["stages"])
     items = []
-    for t in _headline_transitions(comparison):
+    for t in headline_transitions(comparison):
         sig = t["p"] < ALPHA
         items.append(f'<li><b>{esc(transition_name(t))}</b>: {pts(t["delta"])} '
                      f'({t["fixed"]} fixed, {t["broken"]} broken), McNemar {format_p(t["p"])}'
                      f'<span class="pill{" sig" if sig else ""}">{esc(verdict(t))}</span></li>')
-    if clause := regression_clause(comparison).removeprefix(" — "):
+    if clause := regression_clause(comparison):
         cls = "regress" if comparison.get("regressions") else "muted"
         items.append(f'<li class="{cls}">{esc(clause[:1].upper() + clause[1:])}</li>')
     return (f'<div class="headline"><div class="chain">{chain}</div>'
