@@ -192,6 +192,30 @@ def test_model_text_is_escaped_in_html_and_markdown(tmp_path):
     assert "&lt;SOLUTION&gt;7&lt;/SOLUTION&gt; \\| \\*bold\\*" in md
 
 
+def test_every_string_from_a_run_is_escaped_by_both_templates(tmp_path):
+    """Title, labels, gold, ids, answers, completions, notes, alarms and chart captions: none gets through raw."""
+    evil = "<script>alert(1)</script>"
+
+    def gold(i):
+        return f"{evil}{i}"
+
+    base = write_eval_dir(tmp_path / "a", evil, set(), gold=gold, completion=lambda i: f"<think>{evil}</think>")
+    tuned = write_eval_dir(tmp_path / "b", "tuned", set(range(10)), gold=gold, completion=lambda i: evil)
+    out = tmp_path / "report"
+    assert run_compare([base, tuned], out, "--title", evil) == 0
+    comparison = load(out)
+    comparison["notes"].append(evil)
+    comparison["alarms"] = [{"kind": "no_signal", "message": evil}]
+    side = {"extracted": evil, "completion": evil, "correct": False}
+    examples = [[{"id": evil, "change": "fixed", "question": evil, "gold": evil, "before": side, "after": side}]]
+    html = report.render_html(comparison, examples, {evil: (out / "accuracy.png").read_bytes()})
+    md = report.render_markdown(comparison, examples, ["accuracy.png"])
+    assert "<script" not in html and "<think>" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 10
+    assert "<script" not in md and "<think>" not in md
+    assert md.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 10
+
+
 # ---------------------------------------------------------------- the training log
 
 
