@@ -121,7 +121,7 @@ def test_grpo_qwen3_target_fails_fast_without_gpu():
 def test_wandb_login_in_netrc_counts_as_credentials(tmp_path, monkeypatch):
     # `wandb login` saves the key in ~/.netrc, not in the environment: that run must log online.
     pytest.importorskip("wandb")
-    from recipes.pipeline import wandb_credentials_found
+    from recipes.tracking import wandb_credentials_found
 
     for key in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_BASE_URL"):
         monkeypatch.delenv(key, raising=False)
