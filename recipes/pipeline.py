@@ -9,7 +9,6 @@ trainer (``make_trainer``); this module loads the model and runs the stages.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import shutil
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, read_jsonl, write_json
 from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
-from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
+from recipes.model import has_vllm_engine, load_policy
 from recipes.model_card import model_card
 from recipes.run_dir import (
     checkpoint_step,
@@ -35,6 +34,7 @@ from recipes.run_dir import (
 )
 from recipes.run_inputs import eval_dataset, eval_source, policy_spec
 from recipes.tracking import configure_wandb
+from recipes.trainer_setup import match_generation_backend, note_kl_reference, restore_sft_adapter
 from recipes.trl_compat import ensure_logprob_kernel
 from rewards import grader_for
 
@@ -64,32 +64,6 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
     print(f"{label}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
           f"format {summary['format_rate']:.1%}", flush=True)
     return summary
-
-
-def match_generation_backend(cfg: RunConfig, policy) -> None:
-    """Make ``use_vllm`` say what will really generate the rollouts.
-
-    Unsloth's GRPOTrainer generates with the model's own vLLM engine when there
-    is one (and forces ``use_vllm`` on then: unsloth ``models/rl.py``); without
-    one, ``use_vllm: true`` would make TRL start a second vLLM engine beside
-    the training model. So on the Unsloth backend it follows the engine. The
-    transformers backend needs vllm installed for colocated generation.
-    """
-    g = cfg.grpo
-    if policy.backend == "unsloth":
-        if g.use_vllm and g.vllm_mode == "colocate" and not has_vllm_engine(policy.model):
-            print("use_vllm: no vLLM engine in this Unsloth model; GRPO generates with transformers (slower)")
-            g.use_vllm = False
-    elif g.use_vllm and g.vllm_mode == "colocate" and importlib.util.find_spec("vllm") is None:
-        raise RecipeError("use_vllm: vLLM is not installed here; set use_vllm false for the transformers backend")
-
-
-def _restore_sft_adapter(policy, run_dir: Path) -> bool:
-    """Load a finished priming adapter into the policy (resumed run); False if there is none."""
-    if not (run_dir / "sft_adapter" / "adapter_model.safetensors").is_file():
-        return False
-    load_adapter_weights(policy.model, run_dir / "sft_adapter")
-    return True
 
 
 def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool,
@@ -122,7 +96,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         stages["base"] = evaluate_stage(policy, cfg, fmt, run_dir, "base", None, load_eval)
     sft: dict[str, Any] | None = None
     needs_priming = cfg.recipe.sft_prime is not None and checkpoint is None
-    if needs_priming and not _restore_sft_adapter(policy, run_dir):
+    if needs_priming and not restore_sft_adapter(policy, run_dir):
         from recipes.priming import prime_format
 
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)
@@ -148,6 +122,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     metrics = run_dir / "metrics.jsonl"
     if checkpoint:
         trim_metrics(metrics, "grpo", checkpoint_step(checkpoint))
+    note_kl_reference(cfg, policy)
     stopper = SigtermCheckpoint().install()
     trainer = make_trainer(cfg, policy, dataset, rewards, [MetricsLogger(metrics, "grpo"), stopper])
     try:

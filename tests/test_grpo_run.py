@@ -192,3 +192,26 @@ def test_sft_recipe_trains_evaluates_and_writes_a_run_directory(tmp_path, tiny_m
     refused = subprocess.run([sys.executable, "-m", "recipes.sft", str(bare)], cwd=REPO, capture_output=True,
                              text=True, timeout=300)
     assert refused.returncode == 2 and refused.stderr.strip().startswith("error: sft_prime:")
+
+
+def test_a_resumed_run_keeps_the_primed_adapter_as_its_kl_reference(tmp_path, tiny_model_dir):
+    """With beta > 0, TRL copies the adapter into a frozen "ref" when the trainer is built; a resumed
+    run builds it from a fresh LoRA, so the checkpoint's "ref" must come back (Trainer reloads every
+    adapter subfolder), or the KL would pull toward the bare base."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    config = write_config(tmp_path, tiny_model_dir, beta=0.1, max_steps=2, save_steps=1,
+                          sft_prime={"rows": 8, "per_device_train_batch_size": 4})
+    run = tmp_path / "run"
+    first = grpo(config)
+    assert first.returncode == 0, first.stderr[-3000:]
+    for done in ("checkpoint-2", "adapter"):  # as if killed after step 1
+        shutil.rmtree(run / done)
+    resumed = grpo(config, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    primed = load_file(str(run / "sft_adapter" / "adapter_model.safetensors"))
+    reference = load_file(str(run / "checkpoint-2" / "ref" / "adapter_model.safetensors"))
+    assert primed.keys() == reference.keys()
+    assert all(float(primed[k].abs().max()) > 0 and primed[k].equal(reference[k]) for k in primed if "lora_B" in k)
