@@ -40,6 +40,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
+from data_prep.arithmetic_knobs import int_knob, operations_knob, steps_knob
 from data_prep.arithmetic_phrasings import HELDOUT, HELDOUT_SCENES, TRAIN, TRAIN_ITEMS, TRAIN_NAMES, Style
 from data_prep.common import DataError
 from data_prep.local_files import question_answer_rows
@@ -61,7 +62,6 @@ PHRASINGS = ("train", "heldout", "mixed")
 SPLITS = ("train", "test")
 DEFAULT_ROWS = {"train": 1000, "test": 300}
 TEST_EVERY = 5  # 1 problem in 5 (by hash of its arithmetic) is a test problem
-MAX_STEPS = 10
 MAX_FACTOR = 9
 OPERATION_NAMES = {"+": "add", "-": "subtract", "*": "multiply"}
 CATEGORY_COLUMNS = ("phrasing", "operation", "steps")  # what reports break accuracy down by
@@ -196,13 +196,13 @@ def generate(
     """`n` rows {question, answer, reasoning, phrasing, operation, steps} of `split`; see the module docstring."""
     if split not in SPLITS:
         raise DataError(f"split: unknown {split!r} for arithmetic; expected one of {', '.join(SPLITS)}")
-    lo, hi = _int_knob("min_operand", min_operand), _int_knob("max_operand", max_operand)
-    step_choices = _steps(steps)
+    lo, hi = int_knob("min_operand", min_operand), int_knob("max_operand", max_operand)
+    step_choices = steps_knob(steps)
     if lo < 0:
         raise DataError(f"min_operand: must be >= 0 (got {lo})")
     if hi < lo:
         raise DataError(f"max_operand: must be >= min_operand (got {hi} < {lo})")
-    ops = _operations(operations)
+    ops = operations_knob(operations)
     phrasing = phrasing or ("train" if split == "train" else "mixed")
     if phrasing not in PHRASINGS:
         raise DataError(f"phrasing: unknown {phrasing!r}; expected one of {', '.join(PHRASINGS)}")
@@ -237,40 +237,6 @@ def generate(
             }
         )
     return rows
-
-
-def _int_knob(name: str, value: object) -> int:
-    if isinstance(value, bool):
-        raise DataError(f"{name}: expected an integer, got {value!r}")
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise DataError(f"{name}: expected an integer, got {value!r}") from None
-
-
-def _steps(value: object) -> list[int]:
-    """One step count, or a list of them (a list, tuple, or "1,1,2") drawn from per problem."""
-    if isinstance(value, str) and "," in value:
-        value = [v for v in value.split(",") if v.strip()]
-    items = list(value) if isinstance(value, list | tuple) else [value]
-    if not items:
-        raise DataError("steps: expected an integer or a non-empty list of them (got [])")
-    choices = [_int_knob("steps", v) for v in items]
-    for k in choices:
-        if not 1 <= k <= MAX_STEPS:
-            raise DataError(f"steps: must be between 1 and {MAX_STEPS} (got {k})")
-    return choices
-
-
-def _operations(value: object) -> str:
-    text = "".join(value) if isinstance(value, list | tuple) else str(value)
-    text = text.replace(",", "").replace(" ", "")
-    bad = sorted(set(text) - set("+-*"))
-    if not text or bad:
-        raise DataError(f"operations: expected some of '+-*' (got {value!r})")
-    return "".join(dict.fromkeys(text))
 
 
 def load(
