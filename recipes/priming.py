@@ -16,7 +16,10 @@ Config (``sft_prime:`` in a recipe YAML; every key optional)::
 
 The rows come from the recipe's training dataset unless ``dataset`` names
 another; they need a ``reasoning`` column (GSM8K's worked solution, OpenR1's
-``solution``, the arithmetic generator's steps).
+``solution``, the arithmetic generator's steps). Or ``chat_dataset`` (a local
+.jsonl/.parquet file or a Hub id, ``chat_config`` for its config) names a chat
+dataset with a ``messages`` column: each conversation trains on its last
+assistant turn (`data_prep.chat`), with the model's own chat template.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from data_prep import build_dataset
+from data_prep.chat import chat_rows
 from data_prep.formats import ReasoningFormat
 from recipes.callbacks import MetricsLogger
 from recipes.errors import RecipeError
@@ -43,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "dataset": None,
     "data_file": None,
     "dataset_kwargs": None,
+    "chat_dataset": None,
+    "chat_config": None,
 }
 
 
@@ -71,6 +77,11 @@ def priming_rows(dataset, fmt: ReasoningFormat, rows: int):
 
 
 def priming_dataset(cfg, fmt: ReasoningFormat, settings: dict[str, Any], default_dataset):
+    if settings["chat_dataset"] is not None:
+        from datasets import Dataset
+
+        return Dataset.from_list(chat_rows(str(settings["chat_dataset"]), config=settings["chat_config"],
+                                           limit=int(settings["rows"]), field="sft_prime.chat_dataset"))
     if settings["dataset"] is None and settings["data_file"] is None:
         source = default_dataset
     else:

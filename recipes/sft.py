@@ -11,7 +11,9 @@ writes (config.yaml, metrics.jsonl, adapter/ with its model card, eval/{base,pri
 report/, summary.json). The SFT settings are the config's ``sft_prime`` block
 (rows, num_train_epochs, learning_rate, per_device_train_batch_size, ...; see
 `recipes.priming`); the dataset needs worked solutions (a ``reasoning`` column:
-arithmetic, GSM8K, OpenR1-Math). Export the result with ``python -m recipes.export``.
+arithmetic, GSM8K, OpenR1-Math), or ``sft_prime.chat_dataset`` names a chat dataset
+(a ``messages`` column; `data_prep.chat`) trained on its assistant replies.
+Export the result with ``python -m recipes.export``.
 """
 
 from __future__ import annotations
@@ -36,12 +38,15 @@ def main(argv: list[str] | None = None) -> int:
                           "sft_prime: {rows: 300}")
     fmt = get_format(cfg.recipe.format)
     dataset, rewards = train_dataset(cfg), reward_functions(cfg, fmt)
-    from recipes.priming import sft_settings
+    from recipes.priming import priming_dataset, sft_settings
 
     settings = sft_settings(cfg.recipe.sft_prime)
+    if settings["chat_dataset"] is not None:
+        priming_dataset(cfg, fmt, settings, dataset)  # a bad chat file fails now, before the model loads
     print(f"run        {cfg.grpo.run_name} -> {cfg.grpo.output_dir}")
     print(f"model      {cfg.recipe.model_name} (backend {cfg.backend}, LoRA r={cfg.recipe.lora_rank})")
-    print(f"sft        {settings['rows']} rows of {settings['dataset'] or cfg.recipe.dataset}, format {fmt.name}, "
+    source = settings["chat_dataset"] or settings["dataset"] or cfg.recipe.dataset
+    print(f"sft        {settings['rows']} rows of {source}, format {fmt.name}, "
           f"{settings['num_train_epochs']:g} epoch(s), lr {settings['learning_rate']:g}")
     if args.dry_run:
         print("dry run: config and data OK; no model loaded")

@@ -215,3 +215,22 @@ def test_a_resumed_run_keeps_the_primed_adapter_as_its_kl_reference(tmp_path, ti
     reference = load_file(str(run / "checkpoint-2" / "ref" / "adapter_model.safetensors"))
     assert primed.keys() == reference.keys()
     assert all(float(primed[k].abs().max()) > 0 and primed[k].equal(reference[k]) for k in primed if "lora_B" in k)
+
+
+def test_sft_recipe_trains_on_a_chat_dataset(tmp_path, tiny_model_dir):
+    chat = REPO / "tests" / "fixtures" / "chat_sample.jsonl"
+    config = write_config(tmp_path, tiny_model_dir, sft_prime={"chat_dataset": str(chat), "rows": 8,
+                                                               "per_device_train_batch_size": 4})
+    proc = subprocess.run([sys.executable, "-m", "recipes.sft", str(config)], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = tmp_path / "run"
+    assert lora_b_norm(run / "adapter") > 0
+    assert json.loads((run / "summary.json").read_text())["sft_prime"]["rows"] == 8
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
+    refused = subprocess.run([sys.executable, "-m", "recipes.sft", str(config), "--sft_prime",
+                              json.dumps({"chat_dataset": str(broken)})], cwd=REPO, capture_output=True,
+                             text=True, timeout=300)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == f"error: sft_prime.chat_dataset: {broken} row 1 has no assistant turn to learn from"
