@@ -9,10 +9,11 @@ HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev
 STACK  := $(if $(HAS_GPU),requirements.txt,requirements-cpu.txt)
 STAMP  := $(VENV)/.installed-$(if $(HAS_GPU),gpu,cpu)
 
-.PHONY: bench setup setup-multigpu test test-fast test-gpu lint demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
+.PHONY: bench setup setup-multigpu test test-fast test-gpu lint demo dpo-identity-demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
 
 help:
 	@echo "make demo              CPU, offline: base -> primed -> GRPO-tuned SmolLM2 on arithmetic, with report"
+	@echo "make dpo-identity-demo CPU, offline: DPO teaches SmolLM2 a new name (Deep SmolLM), before/after report"
 	@echo "make test              install what tests need and run them all"
 	@echo "make test-gpu          real Unsloth smoke test on a CUDA GPU (tiny random Qwen3, 2 GRPO steps)"
 	@echo "make setup-multigpu    GPU stack + DeepSpeed for accelerate launch (recipes/accelerate/)"
@@ -60,6 +61,9 @@ lint: setup
 
 demo: setup
 	$(PY) -m recipes.grpo recipes/configs/grpo_smollm2_demo.yaml $(ARGS)
+
+dpo-identity-demo: setup
+	$(PY) -m recipes.dpo recipes/configs/dpo_smollm2_identity.yaml $(ARGS)
 
 # GPU recipes fail fast (seconds, before installing the GPU stack) without a CUDA GPU.
 grpo-qwen3:

@@ -4,7 +4,9 @@ A run is described by two dataclasses: TRL's own ``GRPOConfig`` (learning_rate,
 max_steps, num_generations, max_completion_length, ...: TRL's names, TRL's
 defaults) and :class:`RecipeArguments` below (model, LoRA, format, data,
 rewards, evaluation, SFT priming). A YAML file may set any field of either;
-``--key value`` on the command line overrides it.
+``--key value`` on the command line overrides it. Another recipe names its TRL
+config class (``trl_class="DPOConfig"``) and may add a dataclass of its own keys
+(``extra=``, kept in ``cfg.extra``); GRPO's group checks run for GRPO only.
 
 Order matters: the backend is resolved first (`recipes.backend`; for Unsloth
 that imports unsloth, which swaps TRL's config class), then every value is
@@ -19,6 +21,7 @@ becoming one line naming the field.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from recipes.backend import resolve_for_config, set_precision
+from recipes.config_checks import check_before_trl, check_grpo
 from recipes.config_values import coerce, describe, is_secret, parse_overrides, plain, read_yaml, type_hints
 from recipes.errors import RecipeError
 
@@ -93,22 +97,29 @@ class RecipeArguments:
 @dataclass
 class RunConfig:
     recipe: RecipeArguments
-    grpo: Any  # trl.GRPOConfig, or Unsloth's subclass of it when backend is unsloth (imported lazily)
+    grpo: Any  # trl.GRPOConfig (load_config's trl_class), or Unsloth's subclass of it when backend is unsloth
     source: str
     explicit: dict[str, Any]  # the keys the user set (YAML + CLI), after type coercion
     backend: str = "transformers"  # recipe.backend resolved on this machine (auto -> unsloth/transformers)
     backend_problem: str | None = None  # why the requested backend cannot run here (load_policy raises it)
+    extra: Any = None  # load_config's extra= dataclass: a recipe's own keys (recipes.dpo's IdentityArguments)
 
 
 # ---------------------------------------------------------------- loading
 
 
-def _field_hints() -> dict[str, tuple[str, Any]]:
-    """field name -> (owner, type hint) for RecipeArguments and GRPOConfig (TRL's, or Unsloth's subclass)."""
-    from trl import GRPOConfig
+def recipe_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """A recipe CLI's parser: CONFIG and --dry-run; ``parse_known_args`` leaves the ``--key value`` overrides."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    parser.add_argument("config")
+    parser.add_argument("--dry-run", action="store_true", help="resolve and check everything, load no model")
+    return parser
 
+
+def _field_hints(owners: dict[str, type]) -> dict[str, tuple[str, Any]]:
+    """field name -> (owner, type hint) for each owner's dataclass (TRL's config class, or Unsloth's subclass)."""
     hints: dict[str, tuple[str, Any]] = {}
-    for owner, cls in (("grpo", GRPOConfig), ("recipe", RecipeArguments)):
+    for owner, cls in owners.items():
         resolved = type_hints(cls)
         for f in dataclasses.fields(cls):
             if f.init:
@@ -116,16 +127,21 @@ def _field_hints() -> dict[str, tuple[str, Any]]:
     return hints
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """YAML + CLI overrides -> validated RecipeArguments and GRPOConfig, or RecipeError.
+def load_config(path: str | Path, overrides: list[str] | None = None, *, trl_class: str = "GRPOConfig",
+                extra: type | None = None) -> RunConfig:
+    """YAML + CLI overrides -> validated RecipeArguments and TRL config (``trl.<trl_class>``), or RecipeError.
 
-    The backend is resolved first: for Unsloth that imports unsloth, so the
-    GRPOConfig built below is already Unsloth's class (see `recipes.backend`).
+    The backend is resolved first: for Unsloth that imports unsloth, so the TRL
+    config built below is already Unsloth's class (see `recipes.backend`).
+    ``extra``: a recipe's own dataclass (``cfg.extra``), whose ``__post_init__`` raises RecipeError.
     """
     raw = {**read_yaml(path), **parse_overrides(overrides or [])}
     backend, backend_problem = resolve_for_config(raw.get("backend", RecipeArguments.backend))
-    hints = _field_hints()
-    values: dict[str, dict[str, Any]] = {"recipe": {}, "grpo": {}}
+    import trl  # only now: after unsloth's import, its classes are trl's
+
+    owners = {"grpo": getattr(trl, trl_class), "recipe": RecipeArguments, **({"extra": extra} if extra else {})}
+    hints = _field_hints(owners)
+    values: dict[str, dict[str, Any]] = {owner: {} for owner in owners}
     for key, value in raw.items():
         if key not in hints:
             close = difflib.get_close_matches(key, hints, n=1)
@@ -140,74 +156,37 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     run_name = values["grpo"].setdefault("run_name", Path(path).stem)
     values["grpo"].setdefault("output_dir", str(Path("runs") / run_name))
     recipe = RecipeArguments(**values["recipe"])
-    _validate_before_trl(recipe, values["grpo"])
-    grpo = _build_grpo_config(values["grpo"])
-    _validate_after_trl(recipe, grpo)
-    return RunConfig(recipe, grpo, str(path), {**values["recipe"], **values["grpo"]}, backend, backend_problem)
+    check_before_trl(recipe, values["grpo"])
+    extra_args = extra(**values["extra"]) if extra else None
+    trl_config = _build_trl_config(owners["grpo"], values["grpo"])
+    if trl_class == "GRPOConfig":
+        check_grpo(recipe, trl_config)
+    explicit = {k: v for owner in values.values() for k, v in owner.items()}
+    return RunConfig(recipe, trl_config, str(path), explicit, backend, backend_problem, extra_args)
 
 
-def _build_grpo_config(values: dict[str, Any]):
+def _build_trl_config(cls: type, values: dict[str, Any]):
     import warnings
-
-    from trl import GRPOConfig
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return GRPOConfig(**values)
+            return cls(**values)
         except (ValueError, TypeError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise RecipeError(f"config: {first}") from None
 
 
-def _validate_before_trl(recipe: RecipeArguments, grpo: dict[str, Any]) -> None:
-    """Checks whose TRL error would be unclear, or that TRL doesn't make."""
-    from data_prep.formats import FORMATS
-
-    steps = grpo.get("max_steps", -1)
-    if steps == 0 or steps < -1:
-        raise RecipeError(f"max_steps: expected a positive number of steps (or -1 for epochs), got {steps}")
-    n_gen = grpo.get("num_generations", 8)
-    if n_gen is not None and n_gen < 2:
-        raise RecipeError(f"num_generations: GRPO compares completions within a group, expected >= 2, got {n_gen}")
-    for name in ("learning_rate", "save_steps", "per_device_train_batch_size", "max_completion_length"):
-        if name in grpo and grpo[name] is not None and grpo[name] <= 0:
-            raise RecipeError(f"{name}: expected a positive number, got {grpo[name]}")
-    if recipe.format not in FORMATS:
-        raise RecipeError(f"format: unknown {recipe.format!r}; expected one of {', '.join(FORMATS)}")
-    if recipe.lora_rank < 1 or recipe.lora_alpha < 1:
-        raise RecipeError("lora_rank/lora_alpha: expected positive integers")
-    for name in ("eval_limit", "dataset_limit", "preflight_prompts", "eval_base_max_new_tokens"):
-        if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
-            raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
-    if not recipe.reward_funcs:
-        raise RecipeError("reward_funcs: expected at least one reward name")
-
-
-def _validate_after_trl(recipe: RecipeArguments, grpo) -> None:
-    """Group arithmetic, checked after TRL derived generation_batch_size."""
-    if grpo.generation_batch_size % grpo.num_generations:
-        raise RecipeError(
-            f"num_generations: {grpo.num_generations} must divide the generation batch "
-            f"({grpo.generation_batch_size} = per_device_train_batch_size x steps_per_generation)"
-        )
-    if grpo.reward_weights is not None and len(grpo.reward_weights) != len(recipe.reward_funcs):
-        raise RecipeError(
-            f"reward_weights: {len(grpo.reward_weights)} weights for {len(recipe.reward_funcs)} reward_funcs"
-        )
-
-
 def resolved_config(cfg: RunConfig) -> dict[str, Any]:
-    """What config.yaml records: every recipe field, the GRPO fields that were set, no secrets."""
-    from trl import GRPOConfig
-
-    grpo_fields = {f.name for f in dataclasses.fields(GRPOConfig) if f.init}
+    """What config.yaml records: every recipe (and extra) field, the TRL fields that were set, no secrets."""
+    trl_fields = {f.name for f in dataclasses.fields(type(cfg.grpo)) if f.init}
     keep = set(cfg.explicit) | {"learning_rate", "max_steps", "num_generations", "max_completion_length",
                                 "per_device_train_batch_size", "gradient_accumulation_steps", "temperature",
                                 "beta", "loss_type", "seed", "output_dir", "run_name", "save_steps",
                                 "report_to", "use_vllm", "reward_weights"}
     out: dict[str, Any] = dataclasses.asdict(cfg.recipe)
-    for name in sorted(keep & grpo_fields):
+    out.update(dataclasses.asdict(cfg.extra) if cfg.extra is not None else {})
+    for name in sorted(keep & trl_fields):
         out[name] = plain(getattr(cfg.grpo, name))
     out["config_file"] = cfg.source
     return {k: v for k, v in out.items() if not is_secret(k)}

@@ -20,11 +20,10 @@ the current step and exits 143.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from data_prep.formats import ReasoningFormat, get_format
-from recipes.config import RunConfig, load_config
+from recipes.config import RunConfig, load_config, recipe_parser
 from recipes.errors import run_cli
 from recipes.run_inputs import eval_dataset, eval_source, reward_functions, train_dataset
 
@@ -88,9 +87,7 @@ def make_grpo_trainer(cfg: RunConfig, policy, dataset, rewards: list, callbacks:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recipes.grpo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("config")
-    parser.add_argument("--dry-run", action="store_true", help="resolve and check everything, load no model")
+    parser = recipe_parser("python -m recipes.grpo", __doc__)
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--force", action="store_true", help="train even when the pre-flight says no_signal")
     args, overrides = parser.parse_known_args(argv)

@@ -18,8 +18,11 @@ from rewards import build_rewards
 
 
 def wants_colocated_vllm(cfg: RunConfig) -> bool:
-    """Generation through a vLLM engine in this process (Unsloth's fast_inference), not a server."""
-    return bool(cfg.grpo.use_vllm) and cfg.grpo.vllm_mode == "colocate"
+    """Generation through a vLLM engine in this process (Unsloth's fast_inference), not a server.
+
+    Never for a TRL config without vLLM settings (DPO's): its few greedy answers use HF generate.
+    """
+    return bool(getattr(cfg.grpo, "use_vllm", False)) and cfg.grpo.vllm_mode == "colocate"
 
 
 def policy_spec(cfg: RunConfig, **changes: Any):

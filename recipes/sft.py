@@ -18,19 +18,16 @@ Export the result with ``python -m recipes.export``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from data_prep.formats import get_format
-from recipes.config import load_config
+from recipes.config import load_config, recipe_parser
 from recipes.errors import RecipeError, run_cli
 from recipes.run_inputs import reward_functions, train_dataset
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recipes.sft", description=__doc__.split("\n\n")[0])
-    parser.add_argument("config")
-    parser.add_argument("--dry-run", action="store_true", help="resolve and check everything, load no model")
+    parser = recipe_parser("python -m recipes.sft", __doc__)
     args, overrides = parser.parse_known_args(argv)
     cfg = load_config(args.config, overrides)
     if cfg.recipe.sft_prime is None:
