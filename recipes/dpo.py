@@ -89,6 +89,7 @@ def run(cfg: RunConfig, questions: list[str]) -> int:
     from recipes.identity_eval import summary_lines, write_identity_eval
     from recipes.io_utils import atomic_write_text, write_json, write_jsonl_atomic
     from recipes.model import load_policy
+    from recipes.model_card import model_card
     from recipes.run_dir import save_trained
     from recipes.run_inputs import policy_spec
     from recipes.tracking import configure_wandb
@@ -132,6 +133,8 @@ def run(cfg: RunConfig, questions: list[str]) -> int:
         "adapter": str(run_dir / "adapter"), "report": str(run_dir / "report.md"), "identity": evaluation,
     }
     write_json(run_dir / "summary.json", summary)
+    # TRL's card says "fine-tuned version of [None]": ours names the base, the names and the measured rates.
+    atomic_write_text(run_dir / "adapter" / "README.md", model_card(resolved_config(cfg), summary, merged=False))
     for line in summary_lines(evaluation):
         print(line)
     print(f"report     {run_dir / 'report.md'} ({summary['wall_time_s']:.0f} s)")

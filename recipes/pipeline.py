@@ -107,7 +107,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         with atomic_save_dir(run_dir / "adapter") as staging:
             shutil.copytree(run_dir / "sft_adapter", staging, dirs_exist_ok=True)
         done = sft or {}  # {} when a resumed run found its SFT adapter already trained
-        return _finish(cfg, fmt, run_dir, policy, stages, done.get("steps"), done.get("train_runtime"), sft, started)
+        return _finish(cfg, fmt, run_dir, policy, stages, done.get("steps"), done.get("train_runtime"), sft, started,
+                       recipe="sft")
     if cfg.recipe.preflight and checkpoint is None:
         verdict = preflight_stage(policy, cfg, fmt, dataset, rewards, run_dir)["verdict"]
         if stop_after_preflight:
@@ -141,7 +142,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
 
 
 def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages: dict[str, dict], steps,
-            runtime, sft: dict[str, Any] | None, started: float) -> int:
+            runtime, sft: dict[str, Any] | None, started: float, recipe: str = "grpo") -> int:
     """Report, alarms, summary.json and the adapter's model card: the end of every training run."""
     report = _write_report(run_dir, stages) if cfg.recipe.evaluate and len(stages) > 1 else None
     metrics = run_dir / "metrics.jsonl"
@@ -151,7 +152,8 @@ def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages:
     for alarm in alarms:
         print(f"alarm: {alarm['kind']}: {alarm['message']}")
     summary = {
-        "run_name": cfg.grpo.run_name, "model": cfg.recipe.model_name, "backend": policy.backend,
+        "run_name": cfg.grpo.run_name, "recipe": recipe,
+        "model": cfg.recipe.model_name, "backend": policy.backend,
         "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": steps,
         "train_runtime_s": runtime, "wall_time_s": round(time.time() - started, 1),
         "sft_prime": sft, "adapter": str(run_dir / "adapter"), "report": report,

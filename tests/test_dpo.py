@@ -163,6 +163,8 @@ def test_tiny_end_to_end_run_writes_the_identity_eval_and_an_adapter(tmp_path, t
     assert [row["stage"] for row in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())][0] == "dpo"
     assert "## Held-out identity questions, before and after" in (run / "report.md").read_text()
     assert "retention" in capsys.readouterr().out
+    card = (run / "adapter" / "README.md").read_text()  # ours, not TRL's "fine-tuned version of [None]"
+    assert "DPO with TRL's DPOTrainer (2 steps" in card and "`Deep SmolLM`" in card and "[None]" not in card
 
 
 @pytest.mark.slow

@@ -104,3 +104,24 @@ def test_hub_upload_creates_the_repo_then_uploads_the_folder(tmp_path):
 
     for method, kwargs in calls:  # the arguments fit the installed huggingface_hub's own signatures
         inspect.signature(getattr(HfApi, method)).bind(HfApi(), **kwargs)
+
+
+@pytest.mark.parametrize(("summary", "config", "says"), [
+    ({"steps": 10, "stages": {}}, {"sft_prime": {"rows": 64}, "num_generations": 4, "reward_funcs": ["correctness"]},
+     "SFT format priming, then GRPO with TRL\n(10 steps, 4 completions per prompt, rewards correctness)"),
+    ({"recipe": "sft", "steps": 32, "stages": {}}, {"sft_prime": {"rows": 256}, "dataset": "arithmetic"},
+     "SFT with TRL's SFTTrainer (32 steps) on worked solutions from `arithmetic`"),
+    ({"recipe": "sft", "steps": 3, "stages": {}}, {"sft_prime": {"chat_dataset": "chat.jsonl"}},
+     "SFT with TRL's SFTTrainer (3 steps) on the assistant\nreplies of a chat dataset."),
+    ({"recipe": "dpo", "steps": 24, "identity": {"n": 12, "before": {"new_name_rate": 0.0},
+                                                 "after": {"new_name_rate": 11 / 12}, "retention": 0.6875,
+                                                 "retention_n": 48}},
+     {"beta": 0.1, "old_name": "SmolLM", "new_name": "Deep SmolLM"},
+     "naming `Deep SmolLM` 0% before,\n92% after; of 48 other questions,\n69% answered as before"),
+])
+def test_the_model_card_names_the_recipe_that_made_the_run(summary, config, says):
+    from recipes.model_card import model_card
+
+    card = model_card({"model_name": "smollm2-135m-instruct", "run_name": "r", **config}, summary, merged=False)
+    assert says in card
+    assert ("GRPO with TRL" in card) == (summary.get("recipe", "grpo") == "grpo")
