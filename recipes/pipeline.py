@@ -24,7 +24,7 @@ from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, read_jsonl, write_json
 from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
-from recipes.model import has_vllm_engine, load_policy
+from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
 from recipes.model_card import model_card
 from recipes.run_dir import (
     checkpoint_step,
@@ -34,7 +34,7 @@ from recipes.run_dir import (
 )
 from recipes.run_inputs import eval_dataset, eval_source, policy_spec
 from recipes.tracking import configure_wandb
-from recipes.trainer_setup import match_generation_backend, note_kl_reference, restore_sft_adapter
+from recipes.trainer_setup import match_generation_backend, note_kl_reference
 from recipes.trl_compat import ensure_logprob_kernel
 from rewards import grader_for
 
@@ -64,6 +64,14 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
     print(f"{label}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
           f"format {summary['format_rate']:.1%}", flush=True)
     return summary
+
+
+def _restore_sft_adapter(policy, run_dir: Path) -> bool:
+    """Load a finished priming adapter into the policy (resumed run); False if there is none."""
+    if not (run_dir / "sft_adapter" / "adapter_model.safetensors").is_file():
+        return False
+    load_adapter_weights(policy.model, run_dir / "sft_adapter")
+    return True
 
 
 def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool,
@@ -96,7 +104,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         stages["base"] = evaluate_stage(policy, cfg, fmt, run_dir, "base", None, load_eval)
     sft: dict[str, Any] | None = None
     needs_priming = cfg.recipe.sft_prime is not None and checkpoint is None
-    if needs_priming and not restore_sft_adapter(policy, run_dir):
+    if needs_priming and not _restore_sft_adapter(policy, run_dir):
         from recipes.priming import prime_format
 
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)

@@ -8,11 +8,10 @@ loading the policy and before building the trainer.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 from recipes.config import RunConfig
 from recipes.errors import RecipeError
-from recipes.model import has_vllm_engine, load_adapter_weights
+from recipes.model import has_vllm_engine
 
 
 def match_generation_backend(cfg: RunConfig, policy) -> None:
@@ -31,14 +30,6 @@ def match_generation_backend(cfg: RunConfig, policy) -> None:
             g.use_vllm = False
     elif g.use_vllm and g.vllm_mode == "colocate" and importlib.util.find_spec("vllm") is None:
         raise RecipeError("use_vllm: vLLM is not installed here; set use_vllm false for the transformers backend")
-
-
-def restore_sft_adapter(policy, run_dir: Path) -> bool:
-    """Load a finished priming adapter into the policy (resumed run); False if there is none."""
-    if not (run_dir / "sft_adapter" / "adapter_model.safetensors").is_file():
-        return False
-    load_adapter_weights(policy.model, run_dir / "sft_adapter")
-    return True
 
 
 def note_kl_reference(cfg: RunConfig, policy) -> None:
