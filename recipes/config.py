@@ -88,6 +88,9 @@ class RecipeArguments:
     preflight: bool = field(default=False, metadata={
         "help": "Sample as GRPO will before training; stop with exit 3 if no group varies (--force trains anyway)."})
     preflight_prompts: int = field(default=16, metadata={"help": "Training prompts the pre-flight samples."})
+    balance_by: str | None = field(default=None, metadata={
+        "help": "A category column (e.g. operation): every GRPO batch takes its prompts from each category in "
+                "turn, instead of TRL's shuffle."})
     difficulty_filter: dict | None = field(default=None, metadata={
         "help": "Keep prompts whose sampled pass rate is in (min_pass, max_pass), e.g. {samples: 8, limit: 256}."})
     # --- logging ---

@@ -25,7 +25,14 @@ import sys
 from data_prep.formats import ReasoningFormat, get_format
 from recipes.config import RunConfig, load_config, recipe_parser
 from recipes.errors import run_cli
-from recipes.run_inputs import eval_dataset, eval_source, reward_functions, train_dataset
+from recipes.run_inputs import (
+    balanced_order,
+    check_balance_column,
+    eval_dataset,
+    eval_source,
+    reward_functions,
+    train_dataset,
+)
 
 
 def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> None:
@@ -41,6 +48,8 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
     print(f"grpo       {g.max_steps} steps, lr {g.learning_rate:g}, {g.num_generations} generations x "
           f"{g.generation_batch_size // g.num_generations} prompts per generation batch, "
           f"<= {g.max_completion_length} tokens, beta {g.beta:g}, vLLM {g.use_vllm}")
+    if r.balance_by:
+        print(f"batches    prompts in turns by {r.balance_by} (TRL's shuffle off)")
     if r.sft_prime:
         print(f"sft prime  {r.sft_prime}")
     if r.preflight:
@@ -82,6 +91,9 @@ def make_grpo_trainer(cfg: RunConfig, policy, dataset, rewards: list, callbacks:
     """TRL's GRPOTrainer on the policy's LoRA model (Unsloth's subclass when the run imported unsloth)."""
     from trl import GRPOTrainer  # looked up now, after unsloth's import, so its patched class is used
 
+    if cfg.recipe.balance_by:
+        dataset = balanced_order(dataset, cfg.recipe.balance_by)
+        cfg.grpo.shuffle_dataset = False  # TRL's sampler would undo the turns
     return GRPOTrainer(model=policy.model, reward_funcs=rewards, args=cfg.grpo, train_dataset=dataset,
                        processing_class=policy.tokenizer, callbacks=callbacks)
 
@@ -94,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config, overrides)
     fmt = get_format(cfg.recipe.format)
     dataset = train_dataset(cfg)
+    check_balance_column(dataset, cfg.recipe.balance_by)
     rewards = reward_functions(cfg, fmt)
     eval_name, eval_file = eval_source(cfg)
     if cfg.recipe.evaluate and (eval_file or eval_name == "arithmetic"):

@@ -69,3 +69,28 @@ def reward_functions(cfg: RunConfig, fmt: ReasoningFormat) -> list:
         return build_rewards(cfg.recipe.reward_funcs, fmt, params=cfg.recipe.reward_params)
     except (ValueError, TypeError) as err:
         raise RecipeError(str(err).splitlines()[0]) from None
+
+
+def check_balance_column(dataset, column: str | None) -> None:
+    """``balance_by`` must name a column of the training data (checked before the model loads)."""
+    if column and column not in dataset.column_names:
+        raise RecipeError(f"balance_by: the training data has no column {column!r}; "
+                          f"its columns are {', '.join(dataset.column_names)}")
+
+
+def balanced_order(dataset, column: str):
+    """The rows in turns by ``column`` (round robin, each category in its own order), for GRPO's batches.
+
+    With TRL's shuffle off, a generation batch is the next run of prompts, so every batch holds the
+    categories in equal shares: an update cannot be steered by a draw that happened to be mostly
+    one operation (the demo's small batches traded one operation for another; bench/NOTES.md).
+    Written here because datasets' ``interleave_datasets`` either stops at the shortest category
+    (dropping rows) or oversamples the short ones (repeating rows); this keeps every row once.
+    """
+    check_balance_column(dataset, column)
+    groups: dict[Any, list[int]] = {}
+    for i, value in enumerate(dataset[column]):
+        groups.setdefault(value, []).append(i)
+    queues = list(groups.values())
+    order = [q[k] for k in range(max(map(len, queues), default=0)) for q in queues if k < len(q)]
+    return dataset.select(order)

@@ -114,6 +114,7 @@ BAD_INPUT = [
     ([DEMO, "--dataset", "gsm8k", "--dataset_kwargs", "null", "--data_file", "/nonexistent/x.jsonl"], "data_file"),
     ([DEMO, "--dataset", "nope"], "dataset"),
     ([DEMO, "--reward_weights", "1.0"], "reward_weights"),
+    ([DEMO, "--balance_by", "colour"], "balance_by"),
 ]
 
 
