@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from trl.trainer.utils import RepeatSampler
 
 from recipes.config import load_config
@@ -38,12 +39,13 @@ def test_the_demo_batches_hold_every_operation_equally_and_every_prompt_once():
 def test_each_category_keeps_its_own_order_and_uneven_ones_run_on():
     from datasets import Dataset
 
-    rows = Dataset.from_list([{"op": op, "n": n} for n, op in enumerate("aabab" "cac")])
+    rows = Dataset.from_list([{"op": op, "n": n} for n, op in enumerate("aababcac")])
     out = balanced_order(rows, "op")
     assert out["op"] == ["a", "b", "c", "a", "b", "c", "a", "a"]
     assert out["n"] == [0, 2, 5, 1, 4, 7, 3, 6]
 
 
+@pytest.mark.slow  # loads a (tiny) model and builds TRL's trainer
 def test_the_grpo_trainer_gets_the_turns_with_its_shuffle_off(tmp_path, tiny_model_dir):
     from data_prep.formats import get_format
     from recipes.grpo import make_grpo_trainer
