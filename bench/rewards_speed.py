@@ -95,7 +95,7 @@ def main() -> int:
             [f] = build_rewards([name], FORMATS[fmt_name])
             for i, text in enumerate(adversarial()):
                 start = time.perf_counter()
-                f([text], answer=["12"])
+                f([text], answer=["12"], question=[text])
                 ms = (time.perf_counter() - start) * 1000
                 if ms > worst:
                     worst, where = ms, f"{name} ({fmt_name}) on adversarial input #{i}"

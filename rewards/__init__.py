@@ -2,7 +2,8 @@
 
 Each reward is a TRL reward function ``f(completions, **columns) -> list[float]``
 whose ``__name__`` is its registry name. Completions may be plain strings or
-chat lists; the gold answer comes from the ``answer`` column. A reward never
+chat lists; the gold answer comes from the ``answer`` column (and the problem,
+for `working`, from the ``question`` column). A reward never
 raises on model output and never evaluates it: garbage scores its documented
 floor or 0.0. Scores are factory parameters (``reward_params`` in a recipe).
 
@@ -22,6 +23,8 @@ integer         the answer is an integer: 0.5                             {0, 0.
 xml_count       0.125 per tag once, -0.001 per trailing char              [-0.375, 0.5]
 length          overlong: 0 .. -1.0 past ``target`` words                 [-1, 0]
 repetition      -1.0 x fraction of repeated 3-grams                       [-1, 0]
+working         true equations on the question's numbers that give the    [0, 0.2]
+                answer: 0.2 x share of the question's numbers used
 ==============  ========================================================  ===============
 
 `is_correct` is the single answer check: the evaluator uses it too, so an

@@ -3,7 +3,8 @@
 TRL calls ``reward(prompts=..., completions=..., completion_ids=..., **columns)``
 and wants one float (or None) per completion. `Reward` turns every completion
 into text (`completion_text`), reads the gold from the ``answer`` column when
-the reward needs it, calls the module-level scorer once per completion and
+the reward needs it (and the problem from the ``question`` column when it
+needs that), calls the module-level scorer once per completion and
 turns any exception into the reward's ``fallback`` (0.0): one odd completion
 never takes a training step down.
 
@@ -22,6 +23,9 @@ keyword-only parameters, so nothing is written twice::
         ...
 
     correctness(FORMATS["xml"], correct=1.0)  # -> Reward named "correctness"
+
+A scorer made with ``needs_question=True`` takes the row's question as a fourth
+positional argument: ``f(text, gold, fmt, question, *, score=...)``.
 
 When a scorer raises on odd output the completion gets the ``fallback`` score,
 and when TRL passes its ``log_metric`` hook (GRPOTrainer does) the share of such
@@ -47,7 +51,8 @@ class Reward:
     """A named TRL reward function: ``reward(completions, **columns) -> list[float]``.
 
     ``scorer(text, gold, fmt, **params) -> float`` scores one completion;
-    ``gold`` is None for rewards that do not read the ``answer`` column.
+    ``gold`` is None for rewards that do not read the ``answer`` column; a reward that
+    ``needs_question`` is called ``scorer(text, gold, fmt, question, **params)``.
     """
 
     def __init__(
@@ -57,6 +62,7 @@ class Reward:
         fmt: ReasoningFormat,
         *,
         needs_answer: bool,
+        needs_question: bool = False,
         doc: str | None = None,
         fallback: float = 0.0,
         factory: Callable[..., Reward] | None = None,
@@ -68,6 +74,7 @@ class Reward:
         self.factory = factory
         self.fmt = fmt
         self.needs_answer = needs_answer
+        self.needs_question = needs_question
         self.fallback = fallback
         self.params = params
 
@@ -81,32 +88,33 @@ class Reward:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"<reward {self.__name__} format={self.fmt.name} {params}>"
 
-    def _golds(self, columns: dict[str, Any], n: int) -> Sequence[Any]:
-        if not self.needs_answer:
-            return [None] * n
-        if "answer" not in columns:
+    def _column(self, columns: dict[str, Any], name: str, what: str, n: int) -> Sequence[Any]:
+        if name not in columns:
             raise ValueError(
-                f"{self.__name__}: reward needs the dataset's 'answer' column (gold answers); "
+                f"{self.__name__}: reward needs the dataset's {name!r} column ({what}); "
                 f"got columns {sorted(columns)}"
             )
-        golds = columns["answer"]
-        if golds is None or isinstance(golds, (str, int, float)):
-            return [golds] * n  # one gold for the whole batch
-        golds = list(golds)
-        if len(golds) != n:
-            raise ValueError(f"{self.__name__}: {len(golds)} answers for {n} completions")
-        return golds
+        values = columns[name]
+        if values is None or isinstance(values, (str, int, float)):
+            return [values] * n  # one value for the whole batch
+        values = list(values)
+        if len(values) != n:
+            raise ValueError(f"{self.__name__}: {len(values)} {name} values for {n} completions")
+        return values
 
     def __call__(self, completions: Sequence[Any], **columns: Any) -> list[float | None]:
         if isinstance(completions, (str, dict)) or not isinstance(completions, Sequence):
             raise TypeError(f"{self.__name__}: completions must be a list, got {type(completions).__name__}")
-        golds = self._golds(columns, len(completions))
+        n = len(completions)
+        golds = self._column(columns, "answer", "gold answers", n) if self.needs_answer else [None] * n
+        questions = self._column(columns, "question", "the problems", n) if self.needs_question else None
         scores: list[float | None] = []
         fallbacks = 0
-        for completion, gold in zip(completions, golds, strict=True):
+        for i, (completion, gold) in enumerate(zip(completions, golds, strict=True)):
             try:
                 text = completion_text(completion)
-                score = float(self.scorer(text, gold_text(gold), self.fmt, **self.params))
+                extra = () if questions is None else (questions[i],)
+                score = float(self.scorer(text, gold_text(gold), self.fmt, *extra, **self.params))
             except Exception:  # model output must never crash training
                 score, fallbacks = self.fallback, fallbacks + 1
             scores.append(score)
@@ -120,7 +128,7 @@ def _rebuild(factory: Callable[..., Reward], fmt: ReasoningFormat, params: dict[
     return factory(fmt, **params)
 
 
-def reward(*, needs_answer: bool, validate: Callable[..., None] | None = None):
+def reward(*, needs_answer: bool, needs_question: bool = False, validate: Callable[..., None] | None = None):
     """Decorator: a scorer ``f(text, gold, fmt, *, score=default, ...) -> float`` becomes the factory
     ``f(fmt, **scores) -> Reward``, named and documented as the scorer, whose signature lists the
     scores and defaults (the registry checks ``reward_params`` against it). ``validate(**scores)``
@@ -138,8 +146,8 @@ def reward(*, needs_answer: bool, validate: Callable[..., None] | None = None):
             chosen = {**defaults, **params}
             if validate is not None:
                 validate(**chosen)
-            return Reward(name, scorer, fmt, needs_answer=needs_answer, doc=scorer.__doc__, factory=factory,
-                          **chosen)
+            return Reward(name, scorer, fmt, needs_answer=needs_answer, needs_question=needs_question,
+                          doc=scorer.__doc__, factory=factory, **chosen)
 
         factory.__name__ = factory.__qualname__ = name
         factory.__doc__ = scorer.__doc__

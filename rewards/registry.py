@@ -33,6 +33,7 @@ from rewards.answer_rewards import answer, correctness, integer, math_verify, nu
 from rewards.base import Reward
 from rewards.format_rewards import format_approx, format_exact, format_soft, xml_count
 from rewards.shaping import length, repetition
+from rewards.working import working
 
 __all__ = ["REGISTRY", "build_rewards", "validate_weights"]
 
@@ -48,6 +49,7 @@ REGISTRY: dict[str, Callable[..., Reward]] = {
     "xml_count": xml_count,
     "length": length,
     "repetition": repetition,
+    "working": working,
 }
 
 

@@ -27,6 +27,7 @@ RANGES = {
     "xml_count": (-0.375, 0.5),
     "length": (-1.0, 0.0),
     "repetition": (-1.0, 0.0),
+    "working": (0.0, 0.2),
 }
 PIECES = sorted(
     {m for f in FORMATS.values() for m in f.markers if m}
@@ -89,6 +90,7 @@ gold = st.one_of(
     st.floats(),
     st.booleans(),
 )
+question = st.one_of(st.none(), soup, st.sampled_from(["Ann has 23 cards and gets 30 more.", "1,600 / 0 = ?"]))
 
 
 def test_the_range_table_covers_the_registry():
@@ -105,15 +107,16 @@ def _check(name: str, scores: list, n: int) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS.values(), ids=FORMATS.keys())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(batch=st.lists(st.tuples(completion, gold), min_size=1, max_size=4))
+@given(batch=st.lists(st.tuples(completion, gold, question), min_size=1, max_size=4))
 def test_no_reward_raises_on_arbitrary_completions(fmt, batch):
-    completions, golds = [c for c, _ in batch], [g for _, g in batch]
+    completions, golds, questions = ([row[i] for row in batch] for i in range(3))
     for reward in build_rewards(list(REGISTRY), fmt):
-        _check(reward.__name__, reward(completions, answer=golds), len(batch))
+        _check(reward.__name__, reward(completions, answer=golds, question=questions), len(batch))
         # The per-completion scorer itself must not raise either: Reward's
         # exception fallback is a last resort, not where bugs get hidden.
-        for c, g in batch:
-            reward.scorer(completion_text(c), gold_text(g), fmt, **reward.params)
+        for c, g, q in batch:
+            extra = (q,) if reward.needs_question else ()
+            reward.scorer(completion_text(c), gold_text(g), fmt, *extra, **reward.params)
 
 
 HUGE = {
@@ -123,6 +126,7 @@ HUGE = {
     "whitespace then answer": " " * 1_000_000 + "r</think><answer>1600</answer>",
     "one long number": "<answer>" + "9" * 1_000_000 + "</answer>\\boxed{" + "1," * 300_000 + "}",
     "unicode digits": "\u0664" * 1_000_000,
+    "runaway working": "<think>" + "1 + 1 = 2, " * 100_000 + "</think><answer>2</answer>",
 }
 
 
@@ -130,6 +134,7 @@ HUGE = {
 def test_megabytes_of_output_score_quickly(fmt):
     start = time.perf_counter()
     for reward in build_rewards(list(REGISTRY), fmt):
-        _check(reward.__name__, reward(list(HUGE.values()), answer=["1600"] * len(HUGE)), len(HUGE))
+        scores = reward(list(HUGE.values()), answer=["1600"] * len(HUGE), question=list(HUGE.values()))
+        _check(reward.__name__, scores, len(HUGE))
     # Everything is linear: a few seconds on a busy laptop core. Quadratic scans took minutes.
     assert time.perf_counter() - start < 30

@@ -24,6 +24,7 @@ REQUIRED = {
     "xml_count",
     "length",
     "repetition",
+    "working",
 }
 
 
@@ -38,7 +39,8 @@ def test_each_reward_is_named_documented_and_picklable(name):
     assert "Range" in reward.__doc__
     clone = pickle.loads(pickle.dumps(reward))
     completion = FORMATS["unsloth"].render("r", "4")
-    assert clone([completion], answer=["4"]) == reward([completion], answer=["4"])
+    columns = {"answer": ["4"], "question": ["2 + 2 = ?"]}
+    assert clone([completion], **columns) == reward([completion], **columns)
 
 
 def test_rewards_take_trl_keyword_arguments():
