@@ -26,7 +26,10 @@ question into both sections, no working. This term makes the difference inside
 such a group the working itself: a true equation on the question's numbers
 beats a slip (``23 + 30 = 51``) and beats no working at all. It does not know
 which operation the question asks for; `correctness` does, so keep it beside
-`correctness` and smaller. Hand-written because math-verify and TRL's rewards
+`correctness` and smaller. Measured on the demo (bench/NOTES.md) it did not
+make 6 GRPO steps gain more: the policy learnt to write a true equation for
+every problem, for a subtraction problem often the addition of its two
+numbers, which this term pays for. Hand-written because math-verify and TRL's rewards
 compare final answers only; none checks the steps.
 """
 
