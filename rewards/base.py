@@ -107,13 +107,13 @@ class Reward:
             raise TypeError(f"{self.__name__}: completions must be a list, got {type(completions).__name__}")
         n = len(completions)
         golds = self._column(columns, "answer", "gold answers", n) if self.needs_answer else [None] * n
-        questions = self._column(columns, "question", "the problems", n) if self.needs_question else None
+        questions = self._column(columns, "question", "the problems", n) if self.needs_question else [None] * n
         scores: list[float | None] = []
         fallbacks = 0
-        for i, (completion, gold) in enumerate(zip(completions, golds, strict=True)):
+        for completion, gold, question in zip(completions, golds, questions, strict=True):
             try:
                 text = completion_text(completion)
-                extra = () if questions is None else (questions[i],)
+                extra = (question,) if self.needs_question else ()
                 score = float(self.scorer(text, gold_text(gold), self.fmt, *extra, **self.params))
             except Exception:  # model output must never crash training
                 score, fallbacks = self.fallback, fallbacks + 1
