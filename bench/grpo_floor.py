@@ -32,10 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data_prep.formats import get_format  # noqa: E402
 from recipes.config import load_config  # noqa: E402
 from recipes.model import load_policy, lora_config, resolve_model_path  # noqa: E402
-from recipes.run_inputs import policy_spec, reward_functions, train_dataset  # noqa: E402
+from recipes.run_inputs import policy_spec, reward_functions, run_format, train_dataset  # noqa: E402
 from recipes.trl_compat import ensure_logprob_kernel  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "recipes" / "configs" / "grpo_smollm2_demo.yaml"
@@ -112,7 +111,7 @@ def main() -> int:
         out = tempfile.mkdtemp(prefix="grpo-floor-")
         cfg = load_config(DEMO, ["--max_steps", str(args.steps), "--save_steps", "1000", "--output_dir", out,
                                  "--logging_steps", "1"])
-        fmt = get_format(cfg.recipe.format)
+        fmt = run_format(cfg)
         dataset, rewards = train_dataset(cfg), reward_functions(cfg, fmt)
         trainer, params = build(kind, cfg, dataset, rewards)
         ensure_logprob_kernel()

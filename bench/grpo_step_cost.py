@@ -20,10 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data_prep.formats import get_format  # noqa: E402
 from recipes.config import load_config  # noqa: E402
 from recipes.model import load_policy  # noqa: E402
-from recipes.run_inputs import policy_spec, reward_functions, train_dataset  # noqa: E402
+from recipes.run_inputs import policy_spec, reward_functions, run_format, train_dataset  # noqa: E402
 from recipes.trl_compat import ensure_logprob_kernel  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "recipes" / "configs" / "grpo_smollm2_demo.yaml"
@@ -59,7 +58,7 @@ def time_variant(overrides: list[str], steps: int) -> list[float]:
     with tempfile.TemporaryDirectory() as out:
         cfg = load_config(DEMO, [*overrides, "--max_steps", str(steps), "--save_strategy", "no",
                                  "--output_dir", out, "--logging_steps", "1000"])
-        rewards = reward_functions(cfg, get_format(cfg.recipe.format))
+        rewards = reward_functions(cfg, run_format(cfg))
         policy = load_policy(policy_spec(cfg))
         ensure_logprob_kernel()
         timer = step_timer()

@@ -26,7 +26,7 @@ it and completions start inside the reasoning.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = ["FORMATS", "ReasoningFormat", "get_format", "last_boxed", "last_boxed_span"]
 
@@ -223,11 +223,18 @@ FORMATS: dict[str, ReasoningFormat] = {
 }
 
 
-def get_format(name: str) -> ReasoningFormat:
-    """Format by name, or ValueError naming the known ones (callers turn it into exit 2)."""
+def get_format(name: str, system_prompt: str | None = None) -> ReasoningFormat:
+    """Format by name, or ValueError naming the known ones (callers turn it into exit 2).
+
+    ``system_prompt`` replaces the format's own (markers, render and extract stay):
+
+    >>> get_format("r1", "Answer in <think></think><answer></answer>.").system_prompt
+    'Answer in <think></think><answer></answer>.'
+    """
     try:
-        return FORMATS[name]
+        fmt = FORMATS[name]
     except KeyError:
         raise ValueError(
             f"format: unknown format {name!r}; expected one of {', '.join(sorted(FORMATS))}"
         ) from None
+    return replace(fmt, system_prompt=system_prompt) if system_prompt is not None else fmt

@@ -58,6 +58,9 @@ class RecipeArguments:
         "help": "model (tokenizer's own), format (reasoning-format template for base models), auto."})
     # --- data ---
     format: str = field(default="unsloth", metadata={"help": "Reasoning format: unsloth, xml, r1, boxed."})
+    system_prompt: str | None = field(default=None, metadata={
+        "help": "Replaces the format's system prompt in every prompt (training, priming, evaluation). "
+                "Each prompt token is computed at every step: the CPU demo uses a short one."})
     dataset: str = field(default="arithmetic", metadata={"help": "arithmetic, gsm8k or openr1_math."})
     data_file: str | None = field(default=None, metadata={"help": "Local jsonl/parquet instead of the hub."})
     dataset_split: str = field(default="train", metadata={"help": "Training split."})

@@ -27,6 +27,8 @@ def check_before_trl(recipe, trl_values: dict[str, Any]) -> None:
             raise RecipeError(f"{name}: expected a positive number, got {trl_values[name]}")
     if recipe.format not in FORMATS:
         raise RecipeError(f"format: unknown {recipe.format!r}; expected one of {', '.join(FORMATS)}")
+    if recipe.system_prompt is not None and not recipe.system_prompt.strip():
+        raise RecipeError("system_prompt: expected text (leave it out for the format's own prompt)")
     if recipe.lora_rank < 1 or recipe.lora_alpha < 1:
         raise RecipeError("lora_rank/lora_alpha: expected positive integers")
     for name in ("eval_limit", "dataset_limit", "preflight_prompts", "eval_base_max_new_tokens"):

@@ -146,6 +146,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-file", help="local jsonl/parquet instead of the hub")
     p.add_argument("--split", help="default: the run's eval_split, else test")
     p.add_argument("--format", help=f"one of {', '.join(FORMATS)} (default: the run's, else unsloth)")
+    p.add_argument("--system-prompt", help="default: the run's when the format is the run's, else the format's")
     p.add_argument("--limit", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--max-new-tokens", type=int, help="default: the run's eval_max_new_tokens, else 256")
@@ -169,6 +170,7 @@ def run_settings(run_cfg: dict[str, Any]) -> dict[str, Any]:
         "dataset": dataset,
         "data_file": run_cfg.get("eval_data_file") or (run_cfg.get("data_file") if same_data else None),
         "split": run_cfg.get("eval_split"), "format": run_cfg.get("format"), "limit": run_cfg.get("eval_limit"),
+        "system_prompt": run_cfg.get("system_prompt"),
         "seed": run_cfg.get("seed"), "max_new_tokens": run_cfg.get("eval_max_new_tokens"),
         "batch_size": run_cfg.get("eval_batch_size"), "backend": run_cfg.get("backend"),
         "load_in_4bit": run_cfg.get("load_in_4bit"), "chat_template": run_cfg.get("chat_template"),
@@ -189,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     opts = {**CLI_DEFAULTS, **from_run, **given}
     backend = resolve_backend(opts["backend"])  # unsloth first, before anything imports transformers
     try:
-        fmt = get_format(opts["format"])
+        # A run's own system prompt names its format's markers: it travels only with that format.
+        system = given.get("system_prompt") or (
+            from_run.get("system_prompt") if opts["format"] == from_run.get("format") else None)
+        fmt = get_format(opts["format"], system)
     except ValueError as err:
         raise RecipeError(str(err)) from None
     for name in ("limit", "max_new_tokens", "batch_size"):
@@ -198,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     # Builder knobs travel only with the run's own data (a --dataset of another kind has other knobs).
     knobs = from_run.get("dataset_kwargs") if opts["dataset"] == from_run.get("dataset") else None
     dataset = build_dataset(opts["dataset"], split=opts["split"], limit=opts["limit"], seed=opts["seed"],
-                            format=fmt.name, data_file=opts["data_file"], **(knobs or {}))
+                            format=fmt, data_file=opts["data_file"], **(knobs or {}))
     spec = PolicySpec(
         model_name=model, backend=backend, load_in_4bit=opts["load_in_4bit"], format=fmt.name,
         chat_template=opts["chat_template"], trainable=False, adapter=args.adapter,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 
-from data_prep.formats import ReasoningFormat, get_format
+from data_prep.formats import ReasoningFormat
 from recipes.config import RunConfig, load_config, recipe_parser
 from recipes.errors import run_cli
 from recipes.run_inputs import (
@@ -31,6 +31,7 @@ from recipes.run_inputs import (
     eval_dataset,
     eval_source,
     reward_functions,
+    run_format,
     train_dataset,
 )
 
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="train even when the pre-flight says no_signal")
     args, overrides = parser.parse_known_args(argv)
     cfg = load_config(args.config, overrides)
-    fmt = get_format(cfg.recipe.format)
+    fmt = run_format(cfg)
     dataset = train_dataset(cfg)
     check_balance_column(dataset, cfg.recipe.balance_by)
     rewards = reward_functions(cfg, fmt)

@@ -31,10 +31,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from data_prep.formats import get_format
 from recipes.config import load_config
 from recipes.errors import run_cli
-from recipes.run_inputs import reward_functions, train_dataset
+from recipes.run_inputs import reward_functions, run_format, train_dataset
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args, overrides = p.parse_known_args(argv)
     cfg = load_config(args.config, [*overrides, "--output_dir", str(args.out), "--preflight", "true",
                                     "--preflight_prompts", str(args.prompts)])
-    fmt = get_format(cfg.recipe.format)
+    fmt = run_format(cfg)
     dataset, rewards = train_dataset(cfg), reward_functions(cfg, fmt)
     from recipes.pipeline import run_pipeline  # loads torch and the model: only past the config checks
 

@@ -86,7 +86,7 @@ def priming_dataset(cfg, fmt: ReasoningFormat, settings: dict[str, Any], default
         source = default_dataset
     else:
         source = build_dataset(settings["dataset"] or cfg.recipe.dataset, split="train",
-                               seed=cfg.grpo.seed, format=fmt.name, data_file=settings["data_file"],
+                               seed=cfg.grpo.seed, format=fmt, data_file=settings["data_file"],
                                **(settings["dataset_kwargs"] or {}))
     return priming_rows(source, fmt, int(settings["rows"]))
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from data_prep import build_dataset
-from data_prep.formats import ReasoningFormat
+from data_prep.formats import ReasoningFormat, get_format
 from recipes.config import RunConfig
 from recipes.errors import RecipeError
 from rewards import build_rewards
@@ -43,10 +43,15 @@ def policy_spec(cfg: RunConfig, **changes: Any):
     return replace(spec, **changes)
 
 
+def run_format(cfg: RunConfig) -> ReasoningFormat:
+    """The config's reasoning format, with its ``system_prompt`` when the config sets one."""
+    return get_format(cfg.recipe.format, cfg.recipe.system_prompt)
+
+
 def train_dataset(cfg: RunConfig):
     r = cfg.recipe
     return build_dataset(r.dataset, split=r.dataset_split, limit=r.dataset_limit, seed=cfg.grpo.seed,
-                         format=r.format, data_file=r.data_file, **(r.dataset_kwargs or {}))
+                         format=run_format(cfg), data_file=r.data_file, **(r.dataset_kwargs or {}))
 
 
 def eval_source(cfg: RunConfig) -> tuple[str, str | None]:
@@ -60,7 +65,7 @@ def eval_source(cfg: RunConfig) -> tuple[str, str | None]:
 def eval_dataset(cfg: RunConfig):
     r = cfg.recipe
     name, data_file = eval_source(cfg)
-    return build_dataset(name, split=r.eval_split, limit=r.eval_limit, seed=cfg.grpo.seed, format=r.format,
+    return build_dataset(name, split=r.eval_split, limit=r.eval_limit, seed=cfg.grpo.seed, format=run_format(cfg),
                          data_file=data_file, **(r.eval_dataset_kwargs or r.dataset_kwargs or {}))
 
 

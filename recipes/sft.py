@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import sys
 
-from data_prep.formats import get_format
 from recipes.config import load_config, recipe_parser
 from recipes.errors import RecipeError, run_cli
-from recipes.run_inputs import reward_functions, train_dataset
+from recipes.run_inputs import reward_functions, run_format, train_dataset
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.recipe.sft_prime is None:
         raise RecipeError("sft_prime: the SFT recipe trains with the sft_prime settings; set at least "
                           "sft_prime: {rows: 300}")
-    fmt = get_format(cfg.recipe.format)
+    fmt = run_format(cfg)
     dataset, rewards = train_dataset(cfg), reward_functions(cfg, fmt)
     from recipes.priming import priming_dataset, sft_settings
 

@@ -115,6 +115,7 @@ BAD_INPUT = [
     ([DEMO, "--dataset", "nope"], "dataset"),
     ([DEMO, "--reward_weights", "1.0"], "reward_weights"),
     ([DEMO, "--balance_by", "colour"], "balance_by"),
+    ([DEMO, "--system_prompt", " "], "system_prompt: expected text"),
 ]
 
 
@@ -181,3 +182,20 @@ def test_reports_grade_with_the_answer_check_the_recipe_trains_on(path):
         earned = [f([completion], answer=[gold])[0] for f in answer_rewards]
         rewarded_correct = any(e == t for e, t in zip(earned, top, strict=True))
         assert rewarded_correct == grade(fmt.extract(completion), gold), (path.stem, guess, gold)
+
+
+def test_system_prompt_replaces_the_formats_in_training_priming_and_evaluation():
+    from data_prep.formats import FORMATS
+    from recipes.priming import priming_dataset, sft_settings
+    from recipes.run_inputs import eval_dataset, run_format, train_dataset
+
+    def system_prompts(cfg):
+        train = train_dataset(cfg)
+        primed = priming_dataset(cfg, run_format(cfg), sft_settings({"rows": 4}), train)
+        return {rows[0]["content"] for data in (train, eval_dataset(cfg), primed) for rows in data["prompt"]}
+
+    assert system_prompts(load_config(DEMO, ["--system_prompt", "null"])) == {FORMATS["r1"].system_prompt}
+    cfg = load_config(DEMO, ["--system_prompt", "Reason in <think></think>, answer in <answer></answer>."])
+    assert system_prompts(cfg) == {"Reason in <think></think>, answer in <answer></answer>."}
+    assert run_format(cfg).extract("<think>1</think>\n<answer>2</answer>") == "2"  # markers unchanged
+    assert resolved_config(cfg)["system_prompt"] == cfg.recipe.system_prompt  # config.yaml keeps it

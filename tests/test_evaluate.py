@@ -80,3 +80,23 @@ def test_flexible_accuracy_counts_the_last_number_of_prose_answers():
     assert [r["flexible_correct"] for r in records] == [True, True, False]
     summary = summarize(records, {})
     assert summary["accuracy"] == 1 / 3 and summary["flexible_accuracy"] == 2 / 3
+
+
+def test_evaluate_cli_uses_the_runs_system_prompt_only_with_the_runs_format(tmp_path, monkeypatch):
+    import yaml
+
+    import recipes.evaluate as evaluate
+
+    run = tmp_path / "run"
+    (run / "adapter").mkdir(parents=True)
+    (run / "config.yaml").write_text(yaml.safe_dump({"model_name": "m", "format": "r1", "system_prompt": "Short."}))
+    seen = []
+    monkeypatch.setattr(evaluate, "load_policy", lambda spec: spec)
+    monkeypatch.setattr(evaluate, "evaluate_policy", lambda policy, dataset, fmt, out, **kw: seen.append(
+        ({p[0]["content"] for p in dataset["prompt"]}, fmt.system_prompt)) or {
+        "accuracy": 0.0, "correct": 0, "n": len(dataset), "format_rate": 0.0, "mean_tokens": 0.0})
+    base = ["--adapter", str(run / "adapter"), "--limit", "3", "--out", str(tmp_path / "o")]
+    for extra in ([], ["--format", "xml"], ["--system-prompt", "Given."]):
+        assert run_cli(evaluate.main, [*base, *extra]) == 0
+    assert seen == [({"Short."}, "Short."), ({FORMATS["xml"].system_prompt}, FORMATS["xml"].system_prompt),
+                    ({"Given."}, "Given.")]
