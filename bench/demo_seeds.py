@@ -21,12 +21,15 @@ order, where the demo reads the generated order.)
 Prints, per seed, the primed -> tuned gain (McNemar fixed/broken and p, from each
 seed's report), whether any category regressed significantly, then the mean gain,
 its standard deviation and range. Writes ``OUT/demo_seeds.json``. A seed whose dir
-already has a ``summary.json`` is not run again (delete the dir to redo it).
+already has a ``summary.json`` is not run again (delete the dir to redo it), but only when
+its ``source.json`` says it was trained from the same primed adapter, config and overrides;
+a seed dir from another run is an error, never a silently reused result.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import statistics
@@ -67,11 +70,32 @@ def check_source(run_dir: Path, test_rows) -> None:
                           "(another config, seed or eval_limit?); pass the --config that run used")
 
 
+def source_stamp(config: Path, overrides: list[str], run_dir: Path) -> dict:
+    """What a seed's result depends on besides its seed: contents, so a moved run dir still matches."""
+    def digest(paths) -> str:
+        h = hashlib.sha256()
+        for path in paths:
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        return h.hexdigest()
+
+    adapter = sorted(p for p in (run_dir / "sft_adapter").rglob("*") if p.is_file())
+    return {"sft_adapter": digest(adapter), "primed": digest([run_dir / "eval" / "primed" / "predictions.jsonl"]),
+            "config": digest([config]), "overrides": overrides}
+
+
 def run_seed(config: Path, overrides: list[str], run_dir: Path, out: Path, seed: int, data: Path) -> Path:
     seed_dir = out / f"seed-{seed}"
-    if (seed_dir / "summary.json").is_file():
-        print(f"seed {seed}: {seed_dir} is finished; reusing it", flush=True)
-        return seed_dir
+    stamp = source_stamp(config, overrides, run_dir)
+    if seed_dir.exists():
+        found = read_json(seed_dir / "source.json") if (seed_dir / "source.json").is_file() else None
+        if found != stamp:
+            raise RecipeError(f"{seed_dir}: trained from another run, config or overrides than {run_dir}; "
+                              "pass another --out (or delete that dir)")
+        if (seed_dir / "summary.json").is_file():
+            print(f"seed {seed}: {seed_dir} is finished; reusing it", flush=True)
+            return seed_dir
+    seed_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(seed_dir / "source.json", json.dumps(stamp, indent=1) + "\n")
     for part in REUSED:
         if not (seed_dir / part).exists():
             shutil.copytree(run_dir / part, seed_dir / part)

@@ -58,3 +58,29 @@ def test_a_run_dir_without_the_primed_stage_is_one_line_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope'}: missing eval/base "
                                                 "(expected a finished run of the demo config)"]
+
+
+def test_a_finished_seed_is_reused_only_when_trained_from_the_same_primed_adapter(tmp_path, capsys):
+    run, out, config = tmp_path / "run", tmp_path / "out", tmp_path / "demo.yaml"
+    (run / "sft_adapter").mkdir(parents=True)
+    (run / "eval" / "primed").mkdir(parents=True)
+    (run / "sft_adapter" / "adapter_model.safetensors").write_bytes(b"weights A")
+    (run / "eval" / "primed" / "predictions.jsonl").write_text('{"id": 0}\n')
+    config.write_text("max_steps: 6\n")
+    seed_dir = out / "seed-0"
+    seed_dir.mkdir(parents=True)
+    (seed_dir / "summary.json").write_text("{}")
+    with pytest.raises(demo_seeds.RecipeError, match="trained from another run"):  # no stamp: an older tool's dir
+        demo_seeds.run_seed(config, [], run, out, 0, out / "data")
+    stamp = demo_seeds.source_stamp(config, [], run)
+    (seed_dir / "source.json").write_text(json.dumps(stamp))
+    assert demo_seeds.run_seed(config, [], run, out, 0, out / "data") == seed_dir  # same source: reused, not rerun
+    assert "reusing" in capsys.readouterr().out
+    for change in (lambda: (run / "sft_adapter" / "adapter_model.safetensors").write_bytes(b"weights B"),
+                   lambda: config.write_text("max_steps: 7\n")):
+        change()
+        with pytest.raises(demo_seeds.RecipeError, match="pass another --out"):
+            demo_seeds.run_seed(config, [], run, out, 0, out / "data")
+    (seed_dir / "source.json").write_text(json.dumps(demo_seeds.source_stamp(config, [], run)))
+    with pytest.raises(demo_seeds.RecipeError, match="trained from another run"):  # other overrides
+        demo_seeds.run_seed(config, ["--learning_rate", "1e-4"], run, out, 0, out / "data")
