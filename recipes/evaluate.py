@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                             format=fmt, data_file=opts["data_file"], **(knobs or {}))
     spec = PolicySpec(
         model_name=model, backend=backend, load_in_4bit=opts["load_in_4bit"], format=fmt.name,
+        system_prompt=system,
         chat_template=opts["chat_template"], trainable=False, adapter=args.adapter,
         lora_rank=int(run_cfg.get("lora_rank", PolicySpec.lora_rank)),
         lora_alpha=int(run_cfg.get("lora_alpha", PolicySpec.lora_alpha)),

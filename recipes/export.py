@@ -77,6 +77,7 @@ def export_merged(run_dir: Path, out: Path, *, gguf: str | None = None) -> dict[
         lora_alpha=int(config.get("lora_alpha", PolicySpec.lora_alpha)),
         lora_target_modules=tuple(config.get("lora_target_modules") or PolicySpec.lora_target_modules),
         chat_template=config.get("chat_template", "auto"), format=config.get("format", "unsloth"),
+        system_prompt=config.get("system_prompt"),
         trainable=False, adapter=str(run_dir / "adapter"), fast_inference=False,
     )
     policy = load_policy(spec)

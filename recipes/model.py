@@ -62,6 +62,7 @@ class PolicySpec:
     # template (base models); "auto": format template only when none exists.
     chat_template: str = _RECIPE.chat_template
     format: str = _RECIPE.format
+    system_prompt: str | None = None  # the config's, when it replaces the format's (the template's default)
     trainable: bool = True  # attach a fresh LoRA adapter
     adapter: str | None = None  # load a trained adapter instead (evaluation)
 
@@ -147,7 +148,7 @@ def apply_chat_template_choice(tokenizer: Any, spec: PolicySpec) -> None:
     if spec.chat_template not in ("auto", "model", "format"):
         raise RecipeError(f"chat_template: expected auto, model or format, got {spec.chat_template!r}")
     if spec.chat_template == "format" or (spec.chat_template == "auto" and not tokenizer.chat_template):
-        tokenizer.chat_template = format_chat_template(get_format(spec.format))
+        tokenizer.chat_template = format_chat_template(get_format(spec.format, spec.system_prompt))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
 

@@ -38,7 +38,7 @@ def policy_spec(cfg: RunConfig, **changes: Any):
         fast_inference=wants_colocated_vllm(cfg) and vllm_installed(),
         gpu_memory_utilization=r.gpu_memory_utilization, random_state=cfg.grpo.seed,
         gradient_checkpointing=bool(cfg.grpo.gradient_checkpointing), chat_template=r.chat_template,
-        format=r.format,
+        format=r.format, system_prompt=r.system_prompt,
     )
     return replace(spec, **changes)
 

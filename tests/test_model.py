@@ -113,3 +113,12 @@ def test_transformers_device_map_per_rank(monkeypatch, processes, zero3, expecte
     monkeypatch.setattr(accelerate, "PartialState", lambda: _State(processes, 2))
     monkeypatch.setattr(transformers.integrations, "is_deepspeed_zero3_enabled", lambda: zero3)
     assert transformers_device_map() == expected
+
+
+def test_format_template_defaults_to_the_configs_system_prompt(tiny_model_dir):
+    # A base model's template (saved with exported models) must default to the prompt it was trained with.
+    spec = PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=False,
+                      trainable=False, chat_template="format", format="r1", system_prompt="Short.")
+    tok = load_policy(spec).tokenizer
+    text = tok.apply_chat_template([{"role": "user", "content": "Q"}], tokenize=False, add_generation_prompt=True)
+    assert text.startswith("Short.") and FORMATS["r1"].system_prompt not in text
