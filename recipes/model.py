@@ -255,5 +255,10 @@ def _load_transformers(spec: PolicySpec) -> Policy:
             model = prepare_model_for_kbit_training(
                 model, use_gradient_checkpointing=spec.gradient_checkpointing
             )
+        # LoRA's A matrices start random. Unsloth's get_peft_model seeds with random_state first
+        # (transformers' set_seed); without it every run primed from a different start.
+        from transformers import set_seed
+
+        set_seed(spec.random_state)
         model = get_peft_model(model, lora_config(spec))
     return Policy(model, tokenizer, "transformers")

@@ -68,6 +68,22 @@ def test_transformers_backend_attaches_lora(tiny_model_dir):
     assert policy.tokenizer.pad_token is not None
 
 
+def test_a_fresh_lora_starts_from_the_configs_seed(tiny_model_dir):
+    """Two loads with the seed start the same LoRA (a run is reproducible); another seed starts another."""
+    import torch
+
+    def lora_a(seed, rng_before):
+        spec = PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=False,
+                          lora_rank=4, lora_alpha=8, chat_template="model", random_state=seed)
+        torch.manual_seed(rng_before)  # whatever drew random numbers before the load must not matter
+        weights = load_policy(spec).model.state_dict()
+        return torch.cat([w.flatten() for n, w in sorted(weights.items()) if "lora_A" in n])
+
+    first = lora_a(0, rng_before=1)
+    assert torch.equal(first, lora_a(0, rng_before=2))
+    assert not torch.equal(first, lora_a(1, rng_before=1))
+
+
 def test_transformers_backend_4bit_on_cpu(tiny_model_dir):
     pytest.importorskip("bitsandbytes")
     spec = PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=True,
