@@ -100,3 +100,43 @@ def test_evaluate_cli_uses_the_runs_system_prompt_only_with_the_runs_format(tmp_
         assert run_cli(evaluate.main, [*base, *extra]) == 0
     assert seen == [({"Short."}, "Short."), ({FORMATS["xml"].system_prompt}, FORMATS["xml"].system_prompt),
                     ({"Given."}, "Given.")]
+
+
+def test_the_base_stage_scores_the_base_weights_whatever_the_adapter_holds(tmp_path, tiny_model_dir):
+    """The pipeline's base evaluation switches the LoRA off, so it equals the plain model's evaluation."""
+    import functools
+
+    import torch
+    import yaml
+
+    from recipes.config import load_config
+    from recipes.evaluate import evaluate_policy
+    from recipes.model import load_policy
+    from recipes.pipeline import evaluate_stage
+    from recipes.run_inputs import eval_dataset, policy_spec, run_format
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump({
+        "model_name": str(tiny_model_dir), "backend": "transformers", "load_in_4bit": False,
+        "chat_template": "model", "lora_rank": 4, "lora_alpha": 8, "format": "r1", "dataset": "arithmetic",
+        "eval_limit": 4, "eval_max_new_tokens": 8, "eval_batch_size": 4, "use_cpu": True, "bf16": False,
+        "output_dir": str(tmp_path / "run")}))
+    cfg = load_config(str(path), [])
+    fmt = run_format(cfg)
+    policy = load_policy(policy_spec(cfg))
+    with torch.no_grad():  # an adapter that changes every output (a fresh one's B is zero)
+        for name, weight in policy.model.named_parameters():
+            if "lora_B" in name:
+                weight.normal_(0, 1.0)
+    base = evaluate_stage(policy, cfg, fmt, tmp_path / "run", "base", None, functools.cache(lambda: eval_dataset(cfg)))
+    plain = load_policy(policy_spec(cfg, trainable=False))
+    evaluate_policy(plain, eval_dataset(cfg), fmt, tmp_path / "plain", max_new_tokens=8, batch_size=4, meta={})
+    with_adapter = evaluate_policy(policy, eval_dataset(cfg), fmt, tmp_path / "on", max_new_tokens=8, batch_size=4,
+                                   meta={})
+
+    def completions(out):
+        return [json.loads(line)["completion"] for line in (out / "predictions.jsonl").read_text().splitlines()]
+
+    assert base["n"] == 4
+    assert completions(tmp_path / "run" / "eval" / "base") == completions(tmp_path / "plain")
+    assert with_adapter["n"] == 4 and completions(tmp_path / "on") != completions(tmp_path / "plain")
