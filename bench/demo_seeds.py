@@ -11,18 +11,21 @@ stages and trains GRPO from the very same primed weights. The seed then changes 
 GRPO: the order of the training prompts and every sampled completion.
 
 The data stays fixed. The recipe derives its problems from the seed too, so the
-config's own training and test problems (built with its seed) are first saved to
+config's own GRPO prompts (its training problems less the rows priming trained on,
+`recipes.priming.grpo_prompts`) and test problems, built with its seed, are first saved to
 ``OUT/data/{train,test}.jsonl`` and every seed reads them through ``--data_file`` and
 ``--eval_data_file``; ids are file positions, so each tuned evaluation pairs with the
 run's primed one example by example. (Seed S therefore does not replay the demo's own
 GRPO run even for S = the config's seed: the saved prompts are read in a seed-shuffled
-order, where the demo reads the generated order.)
+order, where the demo reads the generated order. And as the config primes from its
+training data, each seed's run holds out the first priming-rows of that shuffled file
+too: a smaller pool, never a primed problem.)
 
 Prints, per seed, the primed -> tuned gain (McNemar fixed/broken and p, from each
 seed's report), whether any category regressed significantly, then the mean gain,
 its standard deviation and range. Writes ``OUT/demo_seeds.json``. A seed whose dir
 already has a ``summary.json`` is not run again (delete the dir to redo it), but only when
-its ``source.json`` says it was trained from the same primed adapter, config and overrides;
+its ``source.json`` says it was trained from the same primed adapter, config, overrides and data;
 a seed dir from another run is an error, never a silently reused result.
 """
 
@@ -45,6 +48,7 @@ from recipes.config import load_config  # noqa: E402
 from recipes.errors import RecipeError  # noqa: E402
 from recipes.grpo import eval_dataset, train_dataset  # noqa: E402
 from recipes.io_utils import atomic_write_text, read_json, read_jsonl  # noqa: E402
+from recipes.priming import grpo_prompts  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "recipes" / "configs" / "grpo_smollm2_demo.yaml"
@@ -70,7 +74,7 @@ def check_source(run_dir: Path, test_rows) -> None:
                           "(another config, seed or eval_limit?); pass the --config that run used")
 
 
-def source_stamp(config: Path, overrides: list[str], run_dir: Path) -> dict:
+def source_stamp(config: Path, overrides: list[str], run_dir: Path, data: Path) -> dict:
     """What a seed's result depends on besides its seed: contents, so a moved run dir still matches."""
     def digest(paths) -> str:
         h = hashlib.sha256()
@@ -80,12 +84,13 @@ def source_stamp(config: Path, overrides: list[str], run_dir: Path) -> dict:
 
     adapter = sorted(p for p in (run_dir / "sft_adapter").rglob("*") if p.is_file())
     return {"sft_adapter": digest(adapter), "primed": digest([run_dir / "eval" / "primed" / "predictions.jsonl"]),
-            "config": digest([config]), "overrides": overrides}
+            "config": digest([config]), "overrides": overrides,
+            "data": digest([data / "train.jsonl", data / "test.jsonl"])}
 
 
 def run_seed(config: Path, overrides: list[str], run_dir: Path, out: Path, seed: int, data: Path) -> Path:
     seed_dir = out / f"seed-{seed}"
-    stamp = source_stamp(config, overrides, run_dir)
+    stamp = source_stamp(config, overrides, run_dir, data)
     if seed_dir.exists():
         found = read_json(seed_dir / "source.json") if (seed_dir / "source.json").is_file() else None
         if found != stamp:
@@ -155,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         test = eval_dataset(cfg)
         check_source(run_dir, test.to_list())
         data = out / "data"
-        save_rows(train_dataset(cfg), data / "train.jsonl")
+        save_rows(grpo_prompts(cfg, train_dataset(cfg)), data / "train.jsonl")  # never the priming rows
         save_rows(test, data / "test.jsonl")
         results = [seed_result(s, run_seed(Path(args.config), overrides, run_dir, out, s, data)) for s in args.seeds]
     except RecipeError as err:

@@ -25,6 +25,7 @@ import sys
 from data_prep.formats import ReasoningFormat
 from recipes.config import RunConfig, load_config, recipe_parser
 from recipes.errors import run_cli
+from recipes.priming import grpo_prompts
 from recipes.run_inputs import (
     balanced_order,
     check_balance_column,
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     fmt = run_format(cfg)
     dataset = train_dataset(cfg)
     check_balance_column(dataset, cfg.recipe.balance_by)
+    grpo_prompts(cfg, dataset)  # priming leaves GRPO some prompts: fail now, not after the first evaluation
     rewards = reward_functions(cfg, fmt)
     eval_name, eval_file = eval_source(cfg)
     if cfg.recipe.evaluate and (eval_file or eval_name == "arithmetic"):

@@ -27,6 +27,7 @@ from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, read
 from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
 from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
 from recipes.model_card import model_card
+from recipes.priming import grpo_prompts, prime_format
 from recipes.run_dir import (
     checkpoint_step,
     last_complete_checkpoint,
@@ -117,8 +118,6 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     sft: dict[str, Any] | None = None
     needs_priming = cfg.recipe.sft_prime is not None and checkpoint is None
     if needs_priming and not _restore_sft_adapter(policy, run_dir):
-        from recipes.priming import prime_format
-
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)
         print(f"sft priming: {sft['steps']} steps on {sft['rows']} rows", flush=True)
     if cfg.recipe.sft_prime is not None and evaluate:
@@ -129,6 +128,10 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         done = sft or {}  # {} when a resumed run found its SFT adapter already trained
         return _finish(cfg, fmt, run_dir, policy, stages, done.get("steps"), done.get("train_runtime"), sft, started,
                        recipe="sft")
+    held_out = len(dataset)
+    dataset = grpo_prompts(cfg, dataset)
+    if len(dataset) < held_out:
+        print(f"grpo prompts: {len(dataset)} (the {held_out - len(dataset)} priming rows held out)", flush=True)
     if cfg.recipe.preflight and checkpoint is None:
         verdict = preflight_stage(policy, cfg, fmt, dataset, rewards, run_dir)["verdict"]
         if stop_after_preflight:

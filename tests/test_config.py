@@ -199,3 +199,22 @@ def test_system_prompt_replaces_the_formats_in_training_priming_and_evaluation()
     assert system_prompts(cfg) == {"Reason in <think></think>, answer in <answer></answer>."}
     assert run_format(cfg).extract("<think>1</think>\n<answer>2</answer>") == "2"  # markers unchanged
     assert resolved_config(cfg)["system_prompt"] == cfg.recipe.system_prompt  # config.yaml keeps it
+
+
+def test_grpo_never_trains_on_the_rows_priming_taught():
+    """Priming from the training data takes its first rows; GRPO gets every other row, and only those."""
+    from recipes.priming import grpo_prompts, priming_dataset, sft_settings
+    from recipes.run_inputs import run_format, train_dataset
+
+    cfg = load_config(DEMO, ["--dataset_limit", "40", "--sft_prime", "{rows: 16}"])
+    train = train_dataset(cfg)
+    primed = {rows[-1]["content"] for rows in priming_dataset(cfg, run_format(cfg), sft_settings({"rows": 16}), train)["prompt"]}
+    grpo = grpo_prompts(cfg, train)
+    questions = {rows[-1]["content"] for rows in grpo["prompt"]}
+    assert len(primed) == 16 and len(grpo) == 24
+    assert not primed & questions and primed | questions == {rows[-1]["content"] for rows in train["prompt"]}
+    other = load_config(DEMO, ["--dataset_limit", "40", "--sft_prime", "{rows: 16, dataset: gsm8k}"])
+    assert len(grpo_prompts(other, train)) == 40  # priming from another dataset takes nothing from GRPO
+    with pytest.raises(RecipeError, match="sft_prime.rows"):
+        grpo_prompts(load_config(DEMO, ["--dataset_limit", "16", "--sft_prime", "{rows: 16}"]), train_dataset(
+            load_config(DEMO, ["--dataset_limit", "16"])))

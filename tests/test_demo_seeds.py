@@ -67,20 +67,26 @@ def test_a_finished_seed_is_reused_only_when_trained_from_the_same_primed_adapte
     (run / "sft_adapter" / "adapter_model.safetensors").write_bytes(b"weights A")
     (run / "eval" / "primed" / "predictions.jsonl").write_text('{"id": 0}\n')
     config.write_text("max_steps: 6\n")
+    data = out / "data"
+    data.mkdir(parents=True)
+    (data / "train.jsonl").write_text('{"question": "1 + 1?"}\n')
+    (data / "test.jsonl").write_text('{"question": "2 + 2?"}\n')
     seed_dir = out / "seed-0"
     seed_dir.mkdir(parents=True)
     (seed_dir / "summary.json").write_text("{}")
     with pytest.raises(demo_seeds.RecipeError, match="trained from another run"):  # no stamp: an older tool's dir
-        demo_seeds.run_seed(config, [], run, out, 0, out / "data")
-    stamp = demo_seeds.source_stamp(config, [], run)
+        demo_seeds.run_seed(config, [], run, out, 0, data)
+    stamp = demo_seeds.source_stamp(config, [], run, data)
     (seed_dir / "source.json").write_text(json.dumps(stamp))
-    assert demo_seeds.run_seed(config, [], run, out, 0, out / "data") == seed_dir  # same source: reused, not rerun
+    assert demo_seeds.run_seed(config, [], run, out, 0, data) == seed_dir  # same source: reused, not rerun
     assert "reusing" in capsys.readouterr().out
     for change in (lambda: (run / "sft_adapter" / "adapter_model.safetensors").write_bytes(b"weights B"),
-                   lambda: config.write_text("max_steps: 7\n")):
-        change()
+                   lambda: config.write_text("max_steps: 7\n"),
+                   lambda: (data / "train.jsonl").write_text('{"question": "1 + 2?"}\n')):
+        (seed_dir / "source.json").write_text(json.dumps(demo_seeds.source_stamp(config, [], run, data)))
+        change()  # each change alone makes the finished seed another run's
         with pytest.raises(demo_seeds.RecipeError, match="pass another --out"):
-            demo_seeds.run_seed(config, [], run, out, 0, out / "data")
-    (seed_dir / "source.json").write_text(json.dumps(demo_seeds.source_stamp(config, [], run)))
+            demo_seeds.run_seed(config, [], run, out, 0, data)
+    (seed_dir / "source.json").write_text(json.dumps(demo_seeds.source_stamp(config, [], run, data)))
     with pytest.raises(demo_seeds.RecipeError, match="trained from another run"):  # other overrides
-        demo_seeds.run_seed(config, ["--learning_rate", "1e-4"], run, out, 0, out / "data")
+        demo_seeds.run_seed(config, ["--learning_rate", "1e-4"], run, out, 0, data)
