@@ -256,7 +256,8 @@ def _load_transformers(spec: PolicySpec) -> Policy:
                 model, use_gradient_checkpointing=spec.gradient_checkpointing
             )
         # LoRA's A matrices start random. Unsloth's get_peft_model seeds with random_state first
-        # (transformers' set_seed); without it every run primed from a different start.
+        # (transformers' set_seed; unsloth 2026.10.7 models/llama.py); without it every run started
+        # its priming from a different adapter.
         from transformers import set_seed
 
         set_seed(spec.random_state)
