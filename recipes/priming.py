@@ -76,13 +76,15 @@ def priming_indices(dataset, rows: int) -> list[int]:
 def grpo_prompts(cfg, dataset):
     """The training prompts GRPO may use: all of them, less the rows priming trains on when it draws from them.
 
-    GRPO on problems whose worked solutions priming has just taught measures recall, not learning: the
-    demo's first 48 GRPO prompts were all among its 64 priming rows, and gained +0 to +5 points where
-    prompts priming never showed gained +10 to +22 (bench/NOTES.md). So those rows are held out here.
+    GRPO on problems whose worked solutions priming has just taught mostly re-samples what priming fixed:
+    the demo's 48 GRPO prompts were all among its 64 priming rows and gained +0 to +15 points (1 run in 4
+    significant), where prompt orders holding 2-3 of them gained +10 to +22 (6 in 6; bench/NOTES.md).
     """
-    settings = sft_settings(cfg.recipe.sft_prime or {}) if cfg.recipe.sft_prime is not None else None
-    if settings is None or any(settings[k] is not None for k in ("dataset", "data_file", "chat_dataset")):
-        return dataset  # no priming, or priming from another dataset
+    if cfg.recipe.sft_prime is None:
+        return dataset
+    settings = sft_settings(cfg.recipe.sft_prime)
+    if any(settings[k] is not None for k in ("dataset", "data_file", "chat_dataset")):
+        return dataset  # priming from another dataset
     primed = set(priming_indices(dataset, int(settings["rows"])))
     keep = [i for i in range(len(dataset)) if i not in primed]
     if not keep:
