@@ -73,6 +73,11 @@ def priming_indices(dataset, rows: int) -> list[int]:
     return with_reasoning[:rows]
 
 
+def primes_from_training_data(settings: dict[str, Any]) -> bool:
+    """Whether priming takes its rows from the recipe's own training data (no other dataset, file or chat set)."""
+    return all(settings[k] is None for k in ("dataset", "data_file", "chat_dataset"))
+
+
 def grpo_prompts(cfg, dataset):
     """The training prompts GRPO may use: all of them, less the rows priming trains on when it draws from them.
 
@@ -83,8 +88,8 @@ def grpo_prompts(cfg, dataset):
     if cfg.recipe.sft_prime is None:
         return dataset
     settings = sft_settings(cfg.recipe.sft_prime)
-    if any(settings[k] is not None for k in ("dataset", "data_file", "chat_dataset")):
-        return dataset  # priming from another dataset
+    if not primes_from_training_data(settings):
+        return dataset
     primed = set(priming_indices(dataset, int(settings["rows"])))
     keep = [i for i in range(len(dataset)) if i not in primed]
     if not keep:
@@ -108,7 +113,7 @@ def priming_dataset(cfg, fmt: ReasoningFormat, settings: dict[str, Any], default
 
         return Dataset.from_list(chat_rows(str(settings["chat_dataset"]), config=settings["chat_config"],
                                            limit=int(settings["rows"]), field="sft_prime.chat_dataset"))
-    if settings["dataset"] is None and settings["data_file"] is None:
+    if primes_from_training_data(settings):
         source = default_dataset
     else:
         source = build_dataset(settings["dataset"] or cfg.recipe.dataset, split="train",
