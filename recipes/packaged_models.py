@@ -13,8 +13,11 @@ folder is found with `importlib.util.find_spec` instead of importing it.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +81,35 @@ def resolve_packaged(alias: str) -> Path:
     return target
 
 
+@contextmanager
+def parse_gguf_once() -> Iterator[None]:
+    """Inside: gguf's ``GGUFReader`` and ``get_tensor_name_map`` memoized; outside: gguf as it was.
+
+    transformers 5.17 reads a llama GGUF with a fresh ``gguf.GGUFReader`` per call (the tokenizer, the
+    config, the model's config and its weights: 4 parses of the 49k-token vocabulary, about 5 s each on
+    2 cores) and builds gguf's tensor-name map once per module of the model (hundreds of times); both are
+    pure functions of their arguments (transformers/modeling_gguf_pytorch_utils.py ``load_gguf_checkpoint``,
+    ``get_gguf_hf_weights_map``). The conversion is the first minute of a new user's `make demo`:
+    memoized, the same files come out in less than half the time (bench/NOTES.md). transformers has no
+    option for this, so it is done here, for the conversion only.
+    """
+    import gguf
+
+    originals = gguf.GGUFReader, gguf.get_tensor_name_map
+    gguf.GGUFReader = functools.cache(originals[0])
+    gguf.get_tensor_name_map = functools.cache(originals[1])
+    try:
+        yield
+    finally:
+        gguf.GGUFReader, gguf.get_tensor_name_map = originals
+
+
 def _convert_gguf(spec: PackagedModel, gguf: Path, target: Path) -> None:
+    with parse_gguf_once():
+        _convert(spec, gguf, target)
+
+
+def _convert(spec: PackagedModel, gguf: Path, target: Path) -> None:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
