@@ -87,11 +87,11 @@ def parse_gguf_once() -> Iterator[None]:
 
     transformers 5.17 reads a llama GGUF with a fresh ``gguf.GGUFReader`` per call (the tokenizer, the
     config, the model's config and its weights: 4 parses of the 49k-token vocabulary, about 5 s each on
-    2 cores) and builds gguf's tensor-name map once per module of the model (hundreds of times); both are
-    pure functions of their arguments (transformers/modeling_gguf_pytorch_utils.py ``load_gguf_checkpoint``,
-    ``get_gguf_hf_weights_map``). The conversion is the first minute of a new user's `make demo`:
-    memoized, the same files come out in less than half the time (bench/NOTES.md). transformers has no
-    option for this, so it is done here, for the conversion only.
+    2 cores) and builds gguf's tensor-name map once per module of the model (hundreds of times)
+    (transformers/modeling_gguf_pytorch_utils.py ``load_gguf_checkpoint``, ``get_gguf_hf_weights_map``).
+    transformers only reads the reader and the map, so one of each serves every call. The conversion was
+    the first 45 s of a new user's `make demo`; memoized, the same files come out in less than half the
+    time (bench/NOTES.md). transformers has no option for this, so it is done here, for the conversion only.
     """
     import gguf
 
