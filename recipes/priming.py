@@ -65,8 +65,8 @@ def sft_settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 def priming_indices(dataset, rows: int) -> list[int]:
     """Positions of the rows priming trains on: the first ``rows`` that have a worked solution."""
-    with_reasoning = [i for i, reasoning in enumerate(dataset["reasoning"]) if reasoning] \
-        if "reasoning" in dataset.column_names else []
+    reasoning = dataset["reasoning"] if "reasoning" in dataset.column_names else []
+    with_reasoning = [i for i, worked in enumerate(reasoning) if worked]
     if not with_reasoning:
         raise RecipeError("sft_prime: the dataset has no worked solutions (empty 'reasoning' column); "
                           "set sft_prime.dataset to one that has them (arithmetic, gsm8k)")
