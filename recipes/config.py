@@ -32,6 +32,7 @@ from recipes.backend import resolve_for_config, set_precision
 from recipes.config_checks import check_before_trl, check_grpo
 from recipes.config_values import coerce, describe, is_secret, parse_overrides, plain, read_yaml, type_hints
 from recipes.errors import RecipeError
+from recipes.trl_defaults import build_like_trl
 
 DEFAULT_REWARDS = "format_exact,format_approx,answer,number"
 @dataclass
@@ -177,7 +178,7 @@ def _build_trl_config(cls: type, values: dict[str, Any]):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return cls(**values)
+            return build_like_trl(cls, values)  # TRL's defaults under Unsloth's class too
         except (ValueError, TypeError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise RecipeError(f"config: {first}") from None

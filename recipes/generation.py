@@ -25,14 +25,14 @@ class Sampling:
     n: int = 1
     temperature: float = 0.0
     top_p: float = 1.0
-    top_k: int = 0  # 0: off (TRL's convention; vLLM spells it -1)
+    top_k: int = 0  # 0: off (TRL's and transformers' convention; vLLM takes 0 or -1, Unsloth's config says -1)
     min_p: float | None = None
 
     @classmethod
     def like_grpo(cls, grpo, n: int | None = None) -> Sampling:
         """The rollouts GRPO will draw: its group size, temperature, top_p/top_k/min_p and length."""
         return cls(max_new_tokens=grpo.max_completion_length, n=n or grpo.num_generations,
-                   temperature=grpo.temperature, top_p=grpo.top_p, top_k=grpo.top_k or 0, min_p=grpo.min_p)
+                   temperature=grpo.temperature, top_p=grpo.top_p, top_k=max(grpo.top_k or 0, 0), min_p=grpo.min_p)
 
 
 def generate(policy: Policy, prompts: list[list[dict]], max_new_tokens: int, batch_size: int,

@@ -33,6 +33,7 @@ from data_prep.formats import ReasoningFormat
 from recipes.callbacks import MetricsLogger
 from recipes.errors import RecipeError
 from recipes.run_dir import save_trained
+from recipes.trl_defaults import build_like_trl
 
 DEFAULTS: dict[str, Any] = {
     "rows": 300,
@@ -122,16 +123,14 @@ def priming_dataset(cfg, fmt: ReasoningFormat, settings: dict[str, Any], default
     return priming_rows(source, fmt, int(settings["rows"]))
 
 
-def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -> dict[str, Any]:
-    """Train the policy's LoRA on formatted solutions; save it to ``run_dir/sft_adapter``."""
-    from trl import SFTConfig, SFTTrainer  # Unsloth's subclasses when the run imported unsloth first
+def priming_args(cfg, settings: dict[str, Any], run_dir: Path):
+    """TRL's ``SFTConfig`` for the priming stage (Unsloth's subclass, with TRL's defaults, after ``import unsloth``)."""
+    from trl import SFTConfig
 
-    settings = sft_settings(cfg.recipe.sft_prime or {})
-    data = priming_dataset(cfg, fmt, settings, train_rows)
     trainer_keys = ("num_train_epochs", "learning_rate", "per_device_train_batch_size",
                     "gradient_accumulation_steps", "max_steps", "lr_scheduler_type", "warmup_steps",
                     "logging_steps")
-    args = SFTConfig(
+    return build_like_trl(SFTConfig, dict(
         output_dir=str(run_dir / "sft"),
         **{k: settings[k] for k in trainer_keys},
         save_strategy="no",
@@ -143,7 +142,16 @@ def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -
         max_length=cfg.recipe.max_seq_length,
         completion_only_loss=True,
         use_cpu=cfg.grpo.use_cpu,
-    )
+    ))
+
+
+def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -> dict[str, Any]:
+    """Train the policy's LoRA on formatted solutions; save it to ``run_dir/sft_adapter``."""
+    from trl import SFTTrainer  # Unsloth's subclass when the run imported unsloth first
+
+    settings = sft_settings(cfg.recipe.sft_prime or {})
+    data = priming_dataset(cfg, fmt, settings, train_rows)
+    args = priming_args(cfg, settings, run_dir)
     trainer = SFTTrainer(model=policy.model, args=args, train_dataset=data, processing_class=policy.tokenizer,
                          callbacks=[MetricsLogger(run_dir / "metrics.jsonl", "sft")])
     result = trainer.train()

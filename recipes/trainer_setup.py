@@ -22,12 +22,18 @@ def match_generation_backend(cfg: RunConfig, policy) -> None:
     one, ``use_vllm: true`` would make TRL start a second vLLM engine beside
     the training model. So on the Unsloth backend it follows the engine. The
     transformers backend needs vllm installed for colocated generation.
+
+    Unsloth's config spells "no top-k" the vLLM way, ``top_k = -1``, whenever
+    ``use_vllm`` is on (unsloth ``models/rl.py``, generated config ``__init__``);
+    transformers' ``generate`` refuses it ("top_k has to be a strictly positive
+    integer"), so a run that falls back to it gets TRL's 0 (off) instead.
     """
     g = cfg.grpo
     if policy.backend == "unsloth":
         if g.use_vllm and g.vllm_mode == "colocate" and not has_vllm_engine(policy.model):
             print("use_vllm: no vLLM engine in this Unsloth model; GRPO generates with transformers (slower)")
             g.use_vllm = False
+            g.top_k = max(g.top_k or 0, 0)
     elif g.use_vllm and g.vllm_mode == "colocate" and importlib.util.find_spec("vllm") is None:
         raise RecipeError("use_vllm: vLLM is not installed here; set use_vllm false for the transformers backend")
 

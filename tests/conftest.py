@@ -7,6 +7,7 @@ runs in seconds on CPU without any hub access.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,21 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 FAKES = Path(__file__).parent / "fakes"
 
-# The fake unsloth rewrites TRL when imported: only the contract tests' fixture may import it.
-collect_ignore = ["fakes"]
+collect_ignore = ["fakes"]  # CPU stand-ins for CUDA loading and the vLLM engine, not tests
+UNSLOTH_REAL = Path(__file__).parent / "unsloth_real"
+
+
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """tests/unsloth_real runs in a pytest process of its own (make test's second command).
+
+    Importing unsloth rewrites TRL's trainers and configs for the whole process, so
+    the two kinds of test never share one: with ``UNSLOTH_ALLOW_CPU=1`` only
+    tests/unsloth_real is collected, without it everything else.
+    """
+    if collection_path.is_dir():
+        return None
+    inside = UNSLOTH_REAL in collection_path.parents
+    return inside if os.environ.get("UNSLOTH_ALLOW_CPU") != "1" else not inside
 
 
 @pytest.fixture(scope="session")
