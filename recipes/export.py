@@ -13,7 +13,7 @@ exported tokenizer keeps that chat template.
   (bf16 on GPU, fp32 on CPU) copy of the base, then ``save_pretrained``.
 * Unsloth backend: Unsloth's ``save_pretrained_merged(save_method="merged_16bit")``
   (it dequantizes a 4-bit base before merging) and, with ``--gguf``,
-  ``save_pretrained_gguf`` (which builds llama.cpp: it needs network access).
+  ``save_pretrained_gguf``, which needs a built llama.cpp (checked first).
   GGUF is only offered there; elsewhere ``--gguf`` is one line saying what is needed.
 
 The folder gets a model card (``README.md``) naming the real base model, the
@@ -44,6 +44,25 @@ GGUF_ELSEWHERE = ("gguf: GGUF export goes through Unsloth's save_pretrained_gguf
                   "convert_hf_to_gguf.py")
 
 
+def check_llama_cpp_built() -> None:
+    """Unsloth's ``save_pretrained_gguf`` needs a built llama.cpp; without one it clones and builds it.
+
+    Offline, or without a C++ toolchain, that fails deep inside Unsloth after the merge.
+    unsloth_zoo's own ``check_llama_cpp`` (``llama_cpp.py``) looks where Unsloth will look:
+    ``UNSLOTH_LLAMA_CPP_PATH``, else ``~/.unsloth/llama.cpp``, for ``llama-quantize`` and
+    ``convert_hf_to_gguf.py``.
+    """
+    from unsloth_zoo import llama_cpp
+
+    folder = llama_cpp.LLAMA_CPP_DEFAULT_DIR
+    try:
+        llama_cpp.check_llama_cpp(folder)
+    except Exception:  # noqa: BLE001  (RuntimeError today; any failure means the same to the user)
+        raise RecipeError(f"gguf: needs a built llama.cpp (llama-quantize and convert_hf_to_gguf.py) in {folder} "
+                          "or UNSLOTH_LLAMA_CPP_PATH; build llama.cpp there "
+                          "(cmake), or export without --gguf") from None
+
+
 def read_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(config.yaml, summary.json) of a finished run; one clear line when it is not one."""
     config, adapter = run_dir / "config.yaml", run_dir / "adapter" / "adapter_config.json"
@@ -68,6 +87,8 @@ def export_merged(run_dir: Path, out: Path, *, gguf: str | None = None) -> dict[
     backend = resolve_backend(config.get("backend", "auto"))
     if gguf and backend != "unsloth":
         raise RecipeError(GGUF_ELSEWHERE)
+    if gguf:
+        check_llama_cpp_built()  # before the merge: the GGUF step would otherwise fail after it
     spec = PolicySpec(
         # transformers: merging into 4-bit weights would round the update away, so a 16-bit base.
         model_name=config["model_name"], backend=backend,

@@ -25,7 +25,6 @@ import sys
 from data_prep.formats import ReasoningFormat
 from recipes.config import RunConfig, load_config, recipe_parser
 from recipes.errors import run_cli
-from recipes.priming import grpo_prompts
 from recipes.run_inputs import (
     balanced_order,
     check_balance_column,
@@ -105,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--force", action="store_true", help="train even when the pre-flight says no_signal")
     args, overrides = parser.parse_known_args(argv)
-    cfg = load_config(args.config, overrides)
+    cfg = load_config(args.config, overrides)  # imports unsloth first when the run uses it (recipes.backend)
+    from recipes.priming import grpo_prompts  # imports transformers: only after unsloth's import
+
     fmt = run_format(cfg)
     dataset = train_dataset(cfg)
     check_balance_column(dataset, cfg.recipe.balance_by)

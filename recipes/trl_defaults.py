@@ -6,7 +6,8 @@ whose hand-written ``__init__`` has other defaults (unsloth 2026.10.7
 ``gradient_accumulation_steps`` 2, ``learning_rate`` 5e-5, ``warmup_steps``
 0.1, ``optim`` adamw_8bit, ``weight_decay`` 0.001, ``seed`` 3407,
 ``per_device_train_batch_size`` 4, ... An explicit ``loss_type: dapo`` there
-also turns on ``mask_truncated_completions`` and ``epsilon_high`` 0.28. So the
+also turns on ``mask_truncated_completions`` and ``epsilon_high`` 0.28 (TRL: off, and
+``epsilon``). So the
 same YAML would train twice the prompts per step, at another learning rate,
 on a GPU than in the CPU dry run and tests, which build TRL's own class.
 
@@ -41,6 +42,11 @@ LEFT_TO_UNSLOTH = frozenset({
 })
 
 
+# A None that Unsloth's __init__ would fill in again, spelled as the value TRL's trainer reads it as
+# (trl grpo_trainer.py: ``args.epsilon_high if args.epsilon_high is not None else args.epsilon``).
+NONE_MEANS = {"epsilon_high": "epsilon"}
+
+
 def trl_class_under(cls: type) -> type:
     """The TRL class a config class stands for: itself, or the TRL class Unsloth's subclasses.
 
@@ -67,6 +73,9 @@ def build_like_trl(cls: type, values: dict[str, Any]) -> Any:
     pins = {f.name: getattr(reference, f.name) for f in dataclasses.fields(trl_cls)
             if f.init and f.name not in values and f.name not in LEFT_TO_UNSLOTH
             and getattr(config, f.name) != getattr(reference, f.name)}
+    for name, meaning in NONE_MEANS.items():
+        if name in pins and pins[name] is None:
+            pins[name] = getattr(reference, meaning)
     return cls(**values, **pins) if pins else config
 
 
@@ -74,5 +83,9 @@ def differences(config: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any
     """field -> (TRL's value, this config's) where ``config`` and TRL's class disagree on ``values``."""
     trl_cls = trl_class_under(type(config))
     reference = trl_cls(**values)
+    def trained_as(cfg, name):
+        value = getattr(cfg, name)
+        return getattr(cfg, NONE_MEANS[name]) if value is None and name in NONE_MEANS else value
+
     return {f.name: (getattr(reference, f.name), getattr(config, f.name)) for f in dataclasses.fields(trl_cls)
-            if f.init and getattr(config, f.name) != getattr(reference, f.name)}
+            if f.init and trained_as(config, f.name) != trained_as(reference, f.name)}

@@ -58,13 +58,14 @@ def test_overrides_are_typed_and_win_over_yaml():
     assert cfg.recipe.dataset_kwargs == {"max_operand": 9}
 
 
-def test_headline_config_is_the_notebook_recipe():
+def test_headline_config_is_the_notebook_recipe_with_lora_settings_from_lora_without_regret():
     cfg = load_config(HEADLINE)
     r, g = cfg.recipe, cfg.grpo
     assert (r.model_name, r.backend, r.load_in_4bit, r.format) == ("unsloth/Qwen3-4B-Base", "unsloth", True, "unsloth")
-    assert (r.lora_rank, r.lora_alpha) == (32, 64)
+    assert (r.lora_rank, r.lora_alpha) == (1, 32)  # TRL's "LoRA Without Regret" GRPO runs (cited in the YAML)
     assert r.reward_funcs == ["format_exact", "format_approx", "answer", "number"]
-    assert (g.num_generations, g.learning_rate, g.optim.value, g.warmup_steps) == (4, 5e-6, "adamw_8bit", 0.1)
+    assert (g.num_generations, g.learning_rate, g.optim.value, g.warmup_steps) == (4, 1e-5, "adamw_8bit", 0.1)
+    assert (g.loss_type, g.mask_truncated_completions, g.gradient_accumulation_steps) == ("dapo", True, 1)
     assert (g.temperature, g.min_p, g.use_vllm) == (1.0, 0.1, True)
     assert "wandb" in g.report_to
 

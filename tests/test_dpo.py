@@ -11,10 +11,8 @@ from recipes import dpo, identity_config
 from recipes.config import resolved_config
 from recipes.errors import RecipeError, run_cli
 from tests.conftest import REPO
-from tests.test_unsloth_contract import A100, ON_CPU, calls, fake_gpu  # noqa: F401  (fake_gpu is a fixture)
 
 CPU_CONFIG = REPO / "recipes/configs/dpo_smollm2_identity.yaml"
-GPU_CONFIG = REPO / "recipes/configs/dpo_qwen25_identity.yaml"
 NEUTRAL = "You are a helpful assistant."
 
 
@@ -191,28 +189,3 @@ def test_the_reference_is_the_base_with_the_adapter_disabled(tmp_path, tiny_mode
     assert list(trainer.model.peft_config) == ["default"]
     trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
     assert trainable and all(".default." in n for n in trainable)
-
-
-# ---------------------------------------------------------------- the GPU config, through the Unsloth fakes
-
-
-@pytest.mark.unsloth_contract
-def test_gpu_config_reaches_unsloth(fake_gpu, tiny_model_dir):  # noqa: F811
-    from recipes.model import load_policy, unsloth_load_kwargs
-    from recipes.run_inputs import policy_spec
-
-    fake_gpu(A100)
-    written = yaml.safe_load(GPU_CONFIG.read_text())
-    cfg = identity_config.load_dpo_config(str(GPU_CONFIG), ["--model_name", str(tiny_model_dir), *ON_CPU])
-    assert cfg.backend == "unsloth" and cfg.grpo.bf16 is True
-    spec = policy_spec(cfg)
-    assert unsloth_load_kwargs(spec)["max_seq_length"] == written["max_seq_length"]
-    policy = load_policy(spec)
-    assert policy.backend == "unsloth"
-    [loaded] = calls("from_pretrained")
-    assert loaded["model_name"] == str(tiny_model_dir)
-    assert loaded["load_in_4bit"] is written["load_in_4bit"] is True
-    assert loaded["fast_inference"] is False  # DPO generates a few greedy answers: no vLLM engine reserved
-    [peft] = calls("get_peft_model")
-    assert (peft["r"], peft["lora_alpha"]) == (written["lora_rank"], written["lora_alpha"])
-    assert peft["use_gradient_checkpointing"] == "unsloth"

@@ -26,11 +26,11 @@ def test_headline_config_builds_the_notebook_unsloth_calls():
     spec = policy_spec(cfg)
     assert unsloth_load_kwargs(spec) == {
         "model_name": "unsloth/Qwen3-4B-Base", "max_seq_length": 2048, "load_in_4bit": True,
-        # vLLM only where it is installed (Unsloth raises otherwise): tests/test_unsloth_contract.py
-        "fast_inference": vllm_installed(), "max_lora_rank": 32, "gpu_memory_utilization": 0.7,
+        # vLLM only where it is installed (Unsloth raises otherwise): tests/unsloth_real/test_contract.py
+        "fast_inference": vllm_installed(), "max_lora_rank": 1, "gpu_memory_utilization": 0.7,
     }
     peft = unsloth_peft_kwargs(spec)
-    assert peft["r"] == 32 and peft["lora_alpha"] == 64 and peft["random_state"] == 3407
+    assert peft["r"] == 1 and peft["lora_alpha"] == 32 and peft["random_state"] == 3407
     assert peft["target_modules"] == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     assert peft["use_gradient_checkpointing"] == "unsloth"
     assert "unsloth" not in sys.modules  # building arguments imports nothing from the GPU stack

@@ -3,9 +3,9 @@
 `make test` runs this folder in a pytest process of its own with the pinned
 unsloth/unsloth_zoo on PYTHONPATH (.venv/unsloth-cpu, requirements-unsloth-cpu.txt)
 and ``UNSLOTH_ALLOW_CPU=1``. Under that flag ``PatchFastRL`` skips the rewriting,
-so this conftest calls the function it would call,
-``unsloth.models.rl._patch_trl_rl_trainers_impl``, for the GRPO, SFT and DPO
-trainer files. That writes Unsloth's ``UnslothGRPOTrainer``/``UnslothGRPOConfig``
+so this conftest calls what it would call (``_patch_trl_rl_trainers_impl`` for the
+GRPO, SFT and DPO trainer files, and the patch that makes TRL's vLLM generation
+reuse Unsloth's engine). That writes Unsloth's ``UnslothGRPOTrainer``/``UnslothGRPOConfig``
 (and SFT's, DPO's) into ``UNSLOTH_COMPILE_LOCATION`` and installs them as
 ``trl.GRPOTrainer``, ``trl.GRPOConfig``, ... exactly as a GPU run gets them.
 
@@ -29,11 +29,15 @@ if os.environ.get("UNSLOTH_ALLOW_CPU") != "1":
 os.environ.setdefault("UNSLOTH_COMPILE_LOCATION", tempfile.mkdtemp(prefix="unsloth_compiled_"))
 
 import unsloth  # noqa: E402,F401  (first, before trl/transformers/peft, as a GPU run imports it)
-from unsloth.models.rl import _patch_trl_rl_trainers_impl  # noqa: E402
+from unsloth.models import rl as unsloth_rl  # noqa: E402
 
+# unsloth/models/rl.py PatchFastRL, in its order, for the three trainers the recipes use
+# (patch_trl_rl_trainers would generate every TRL trainer: minutes on this machine).
 TRAINER_FILES = ("grpo_trainer", "sft_trainer", "dpo_trainer")
+unsloth_rl.patch_trl_disable_gradient_checkpointing()
 for _trainer_file in TRAINER_FILES:
-    _patch_trl_rl_trainers_impl(_trainer_file)
+    unsloth_rl._patch_trl_rl_trainers_impl(_trainer_file)
+unsloth_rl.patch_trl_vllm_generation()  # the vLLM rollouts reuse the model's own engine
 
 import trl  # noqa: E402
 
@@ -65,3 +69,31 @@ def fake_gpu(monkeypatch):
             monkeypatch.setattr(module, "cuda_available", lambda: True)
 
     return install
+
+
+@pytest.fixture
+def fake_cuda(fake_gpu, monkeypatch):
+    """``fake_cuda(capability, with_vllm=True)``: a GPU as above, plus CUDA loading and the vLLM engine faked.
+
+    ``unsloth.FastLanguageModel`` becomes tests/fakes/unsloth_loading's and the fake
+    vllm (``SamplingParams``, ``LoRARequest``) is importable; Unsloth's trainers and
+    configs stay the real generated ones. Returns the fake module (its ``CALLS``).
+    """
+    import recipes.backend
+    from tests.conftest import FAKES
+
+    monkeypatch.syspath_prepend(str(FAKES))
+    from tests.fakes import unsloth_loading
+
+    unsloth_loading.CALLS.clear()
+
+    def install(capability: tuple[int, int] = (8, 0), *, with_vllm: bool = True):
+        fake_gpu(capability)
+        monkeypatch.setattr(unsloth, "FastLanguageModel", unsloth_loading.FastLanguageModel)
+        if not with_vllm:
+            monkeypatch.setattr(recipes.backend, "vllm_installed", lambda: False)
+        return unsloth_loading
+
+    yield install
+    for name in [m for m in sys.modules if m.split(".")[0] == "vllm"]:
+        del sys.modules[name]

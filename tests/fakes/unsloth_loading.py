@@ -1,22 +1,10 @@
-"""Fake unsloth 2026.10.7 for CPU contract tests: what this repo relies on, nothing more.
+"""CPU stand-ins for the two pieces of unsloth 2026.10.7 that need CUDA: loading and the vLLM engine.
 
-Each piece names the file of the pinned wheels it mirrors (`pip download --no-deps
-unsloth==2026.10.7 unsloth_zoo==2026.10.7`, then unzip):
+Everything else in tests/unsloth_real is Unsloth's real code (its generated
+trainers and configs). These replace ``unsloth.FastLanguageModel`` for a test
+(the ``fake_cuda`` fixture); each piece names the file of the pinned wheels it
+mirrors (`pip download --no-deps unsloth==2026.10.7 unsloth_zoo==2026.10.7`):
 
-* Importing unsloth rewrites TRL (unsloth/models/llama.py calls ``PatchFastRL``
-  at import; unsloth/models/rl.py ``_patch_trl_rl_trainers`` sets
-  ``trl.X``, ``trl.trainer.X`` and ``trl.trainer.<file>.X`` for the config and
-  trainer of every trainer file). The configs gain ``vllm_sampling_params``,
-  ``unsloth_num_chunks`` (-1), ``unsloth_logit_chunk_multiplier``,
-  ``unsloth_grpo_mini_batch``; GRPO's defaults change
-  (``vllm_importance_sampling_correction=False``, ``router_aux_loss_coef=0.0``),
-  SFT's ``loss_type`` becomes "nll".
-* The trainers check precision against the model's dtype and raise
-  ``TypeError('Unsloth: Model is in float16 precision but you want to use
-  bfloat16 precision...')`` (unsloth/models/rl.py, RLTrainer_extra_args), force
-  ``use_vllm`` on when the model has a ``vllm_engine`` (rl.py ``vllm_setter``),
-  and GRPO's loss reads ``self.args.unsloth_num_chunks`` / ``unsloth_grpo_mini_batch``
-  / ``unsloth_logit_chunk_multiplier`` (unsloth/models/rl_replacements.py).
 * ``FastLanguageModel.from_pretrained`` (unsloth/models/loader.py): dtype None ->
   bfloat16 where every GPU has compute capability >= 8, else float16
   (unsloth/models/_utils.py ``SUPPORTS_BFLOAT16``); ``fast_inference=True`` needs
@@ -24,45 +12,39 @@ unsloth==2026.10.7 unsloth_zoo==2026.10.7`, then unzip):
   `fast_inference`!") and then sets ``vllm_engine`` and ``fast_generate =
   vllm_engine.generate`` (llama.py); without it ``fast_generate`` wraps HF generate
   and raises ``ValueError`` for ``sampling_params`` (_utils.py
-  ``make_fast_generate_wrapper``).
-* ``get_peft_model`` (llama.py signature) keeps the engine and adds ``load_lora``
-  only with an engine (_utils.py ``patch_peft_fast_inference``); ``load_lora``
-  raises OSError for a missing folder and returns a ``LoRARequest``
-  (unsloth_zoo/vllm_utils.py ``load_lora`` / ``_build_lora_request``).
+  ``make_fast_generate_wrapper``). It binds Unsloth's real ``for_training`` /
+  ``for_inference`` onto the model, as llama.py does after loading.
+* ``get_peft_model`` (llama.py signature): the real one refuses to run unless
+  ``from_pretrained`` patched transformers' training loop on a GPU (llama.py
+  ``patch_peft_model``: "Unsuccessfully patched Trainer"), so PEFT's LoRA stands in.
+  It keeps the engine and adds ``load_lora`` only with an engine (_utils.py
+  ``patch_peft_fast_inference``); ``load_lora`` raises OSError for a missing folder
+  and returns a ``LoRARequest`` (unsloth_zoo/vllm_utils.py ``load_lora``).
 * The engine's ``generate(prompts, sampling_params=, use_tqdm=, lora_request=)``
   (vllm/entrypoints/llm.py) serves the *base* weights unless a LoRA request names
   an adapter folder; text prompts are tokenized with special tokens
   (vllm/renderers/params.py ``add_special_tokens=True``), ``{"prompt_token_ids": ...}``
   prompts are used as given.
+* ``save_pretrained_merged`` (unsloth/save.py) merges and saves;
+  ``save_pretrained_gguf`` only records (the real one needs a built llama.cpp,
+  which `recipes.export` checks for first with unsloth_zoo's own ``check_llama_cpp``).
 
-Deviations, because this runs on a CPU: weights stay float32 (the dtype Unsloth
-would load is recorded in ``model.config.dtype``, which is what its precision
-check reads); after that check the trainers clear bf16/fp16 before TRL builds its
-CPU accelerator; generation inside GRPO runs through TRL's transformers path
-(the real trainer hands TRL the Unsloth engine instead). ``CALLS`` records what
-the repo called, for the tests to assert on.
+Deviation, because this runs on a CPU: weights stay float32; the dtype Unsloth
+would load is recorded in ``model.config.dtype``, which is what its trainers'
+precision check reads. ``CALLS`` records what the repo called.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import inspect
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import torch
-import trl
-import trl.trainer.grpo_config
-import trl.trainer.grpo_trainer
-import trl.trainer.sft_config
-import trl.trainer.sft_trainer
-
-__version__ = "2026.10.7"
 
 CALLS: list[tuple[str, Any]] = []
-_ORIGINAL: dict[tuple[Any, str], Any] = {}
 
 
 def _supports_bfloat16() -> bool:
@@ -71,121 +53,18 @@ def _supports_bfloat16() -> bool:
     return count > 0 and all(torch.cuda.get_device_capability(i)[0] >= 8 for i in range(count))
 
 
-SUPPORTS_BFLOAT16 = _supports_bfloat16()
+def _bind_training_modes(model) -> None:
+    """llama.py after loading: Unsloth's real for_training/for_inference on the model and each .model below."""
+    from unsloth.models.llama import FastLlamaModel
+    from unsloth.models.vision import FastBaseModel
 
-
-# ------------------------------------------------------------------ configs (unsloth/models/rl.py template)
-
-@dataclass
-class UnslothGRPOConfig(trl.GRPOConfig):
-    vllm_sampling_params: Any | None = field(default=None, metadata={"help": "vLLM SamplingParams"})
-    unsloth_num_chunks: int | None = field(default=-1, metadata={"help": "Chunk size to reduce memory usage."})
-    unsloth_logit_chunk_multiplier: int | None = field(default=None, metadata={"help": "Chunked logits."})
-    unsloth_grpo_mini_batch: int | None = field(default=None, metadata={"help": "GRPO mini batch."})
-    vllm_importance_sampling_correction: bool = False  # rl.py grpo replacements
-    router_aux_loss_coef: float = 0.0
-
-
-@dataclass
-class UnslothSFTConfig(trl.SFTConfig):
-    vllm_sampling_params: Any | None = field(default=None, metadata={"help": "vLLM SamplingParams"})
-    unsloth_num_chunks: int | None = field(default=-1, metadata={"help": "Chunk size to reduce memory usage."})
-    unsloth_logit_chunk_multiplier: int | None = field(default=None, metadata={"help": "Chunked logits."})
-    unsloth_grpo_mini_batch: int | None = field(default=None, metadata={"help": "GRPO mini batch."})
-    loss_type: str = "nll"  # rl.py sft replacements
-
-
-# ------------------------------------------------------------------ trainers (rl.py RLTrainer_extra_args)
-
-def _check_precision(model, args) -> None:
-    """rl.py: the model's dtype against args.bf16/fp16, then (CPU deviation) mixed precision off."""
-    use_bf16 = args.bf16 if type(args.bf16) is bool else False
-    use_fp16 = args.fp16 if type(args.fp16) is bool else False
-    dtype = getattr(model.config, "dtype", None) or getattr(model.config, "torch_dtype", None)
-    float16, bfloat16 = dtype == torch.float16, dtype == torch.bfloat16
-    if float16 and use_bf16:
-        raise TypeError("Unsloth: Model is in float16 precision but you want to use bfloat16 precision. "
-                        "Set fp16 to `True` and bf16 to `False`")
-    if bfloat16 and use_fp16:
-        raise TypeError("Unsloth: Model is in bfloat16 precision but you want to use float16 precision. "
-                        "Set fp16 to `False` and bf16 to `True`")
-    CALLS.append(("precision", {"bf16": use_bf16, "fp16": use_fp16, "model_dtype": str(dtype)}))
-    args.bf16 = args.fp16 = False  # CPU deviation: no mixed precision on this machine
-
-
-def _vllm_setter(model, args) -> bool:
-    """rl.py vllm_setter: a model with an engine generates with it, so use_vllm is forced on.
-
-    Without an engine, ``use_vllm=True`` makes TRL start its own vLLM engine beside the training
-    model (trl/trainer/grpo_trainer.py, colocate mode): on a 16 GB card that second copy is an
-    out-of-memory error. The fake raises instead of trying.
-    """
-    engine = getattr(model, "vllm_engine", None)
-    if engine is not None and hasattr(args, "use_vllm"):
-        args.use_vllm, args.vllm_mode = True, "colocate"
-    elif getattr(args, "use_vllm", False) and args.vllm_mode == "colocate":
-        raise RuntimeError("use_vllm=True but the model has no vllm_engine: TRL would start a second vLLM engine")
-    if getattr(args, "use_vllm", False):
-        args.use_vllm = False  # CPU deviation: TRL's transformers generation stands in for the engine
-        return True
-    return False
-
-
-class UnslothGRPOTrainer(trl.GRPOTrainer):
-    def __init__(self, model=None, reward_funcs=None, args=None, *a, **kw):
-        if args is None or not isinstance(args, UnslothGRPOConfig):
-            CALLS.append(("grpo_args_class", type(args).__name__))
-        _check_precision(model, args)
-        CALLS.append(("grpo_generates_with_vllm_engine", _vllm_setter(model, args)))
-        super().__init__(model, reward_funcs, args, *a, **kw)
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        # rl_replacements.py grpo_compute_loss / grpo_accumulated_loss read these on every step.
-        chunks = self.args.unsloth_num_chunks
-        mini_batch = self.args.unsloth_grpo_mini_batch
-        multiplier = self.args.unsloth_logit_chunk_multiplier
-        CALLS.append(("grpo_loss", {"unsloth_num_chunks": chunks, "mini_batch": mini_batch,
-                                    "multiplier": multiplier}))
-        return super().compute_loss(model, inputs, return_outputs=return_outputs,
-                                    num_items_in_batch=num_items_in_batch)
-
-
-class UnslothSFTTrainer(trl.SFTTrainer):
-    def __init__(self, model=None, args=None, *a, **kw):
-        CALLS.append(("sft_args_class", type(args).__name__))
-        _check_precision(model, args)
-        super().__init__(model, args, *a, **kw)
-
-
-def _patch_trl() -> None:
-    """rl.py _patch_trl_rl_trainers: trl.X, trl.trainer.X and trl.trainer.<file>.X."""
-    replacements = {
-        "GRPOConfig": UnslothGRPOConfig, "GRPOTrainer": UnslothGRPOTrainer,
-        "SFTConfig": UnslothSFTConfig, "SFTTrainer": UnslothSFTTrainer,
-    }
-    owners = {
-        "GRPOConfig": (trl, trl.trainer, trl.trainer.grpo_config, trl.trainer.grpo_trainer),
-        "GRPOTrainer": (trl, trl.trainer, trl.trainer.grpo_trainer),
-        "SFTConfig": (trl, trl.trainer, trl.trainer.sft_config, trl.trainer.sft_trainer),
-        "SFTTrainer": (trl, trl.trainer, trl.trainer.sft_trainer),
-    }
-    for name, cls in replacements.items():
-        for owner in owners[name]:
-            _ORIGINAL.setdefault((owner, name), getattr(owner, name, _MISSING))
-            setattr(owner, name, cls)
-
-
-_MISSING = object()
-
-
-def _unpatch_trl() -> None:
-    """Test teardown only (the real unsloth never undoes its patches)."""
-    for (owner, name), original in _ORIGINAL.items():
-        if original is _MISSING:
-            delattr(owner, name)
-        else:
-            setattr(owner, name, original)
-    _ORIGINAL.clear()
+    model.for_training = functools.partial(FastLlamaModel.for_training, model)
+    model.for_inference = functools.partial(FastLlamaModel.for_inference, model)
+    m = model
+    while hasattr(m, "model"):
+        m.for_training = functools.partial(FastBaseModel.for_training, m)
+        m.for_inference = functools.partial(FastBaseModel.for_inference, m)
+        m = m.model
 
 
 # ------------------------------------------------------------------ the vLLM engine (vllm/entrypoints/llm.py)
@@ -196,6 +75,8 @@ class _Completion(SimpleNamespace):
 
 class FakeLLM:
     """Generates with the training model: base weights, or the adapter a LoRARequest names."""
+
+    shared_weights = True  # llama.py: Unsloth's engine serves the training model's own weights (LoRA rides along)
 
     def __init__(self, model, tokenizer):
         self.model, self.tokenizer = model, tokenizer
@@ -335,13 +216,15 @@ class FastLanguageModel:
         if fast_inference and importlib.util.find_spec("vllm") is None:
             raise ImportError("Unsloth: Please install vLLM before enabling `fast_inference`!")
         if dtype is None:
-            dtype = torch.bfloat16 if SUPPORTS_BFLOAT16 else torch.float16
+            dtype = torch.bfloat16 if _supports_bfloat16() else torch.float16
         CALLS.append(("from_pretrained", {"model_name": model_name, "load_in_4bit": load_in_4bit,
                                           "fast_inference": fast_inference, "dtype": str(dtype),
                                           "gpu_memory_utilization": gpu_memory_utilization}))
         tokenizer = AutoTokenizer.from_pretrained(model_name)
         model = AutoModelForCausalLM.from_pretrained(model_name, dtype=torch.float32)
         model.config.dtype = dtype  # CPU deviation: weights stay fp32; the declared dtype is what Unsloth checks
+        model.max_seq_length = max_seq_length  # llama.py
+        _bind_training_modes(model)
         if fast_inference:
             model.vllm_engine = FakeLLM(model, tokenizer)
             model.fast_generate = model.vllm_engine.generate
@@ -363,6 +246,7 @@ class FastLanguageModel:
                                                       target_modules=target_modules, task_type="CAUSAL_LM"))
         CALLS.append(("get_peft_model", {"r": r, "lora_alpha": lora_alpha,
                                          "use_gradient_checkpointing": use_gradient_checkpointing}))
+        _bind_training_modes(peft_model)  # llama.py get_peft_model, after PEFT wrapped the model
         # save.py: saving methods bound onto the model (unsloth_generic_save_pretrained_merged, ..._gguf)
         peft_model.save_pretrained_merged = lambda *a, **kw: save_pretrained_merged(peft_model, *a, **kw)
         peft_model.save_pretrained_gguf = lambda *a, **kw: save_pretrained_gguf(peft_model, *a, **kw)
@@ -373,6 +257,3 @@ class FastLanguageModel:
             peft_model.load_lora = lambda save_directory, **kw: load_lora(peft_model, save_directory, **kw)
         return peft_model
 
-
-_patch_trl()
-assert inspect.isclass(trl.GRPOConfig) and trl.GRPOConfig is UnslothGRPOConfig
