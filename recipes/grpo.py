@@ -49,6 +49,7 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
     print(f"grpo       {g.max_steps} steps, lr {g.learning_rate:g}, {g.num_generations} generations x "
           f"{g.generation_batch_size // g.num_generations} prompts per generation batch, "
           f"<= {g.max_completion_length} tokens, beta {g.beta:g}, vLLM {g.use_vllm}")
+    print(f"batch      {describe_batch(cfg)}")
     if r.balance_by:
         print(f"batches    prompts in turns by {r.balance_by} (TRL's shuffle off)")
     if r.sft_prime:
@@ -61,6 +62,20 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
         name, data_file = eval_source(cfg)
         print(f"evaluate   {name} {data_file or 'split ' + r.eval_split}, {r.eval_limit} examples")
     print(f"report_to  {', '.join(g.report_to) if g.report_to else 'none'}")
+
+
+def describe_batch(cfg: RunConfig) -> str:
+    """The effective batch arithmetic, and what of it a GPU run under Unsloth would set otherwise."""
+    g = cfg.grpo
+    line = (f"{g.per_device_train_batch_size} completions per device step x gradient_accumulation_steps "
+            f"{g.gradient_accumulation_steps}; generation batch {g.generation_batch_size} "
+            f"({g.generation_batch_size // g.num_generations} prompts x {g.num_generations}) every "
+            f"{g.steps_per_generation} step(s)")
+    if cfg.recipe.backend == "transformers":
+        return line
+    # recipes.trl_defaults: Unsloth's config would default GA to 2 (twice the prompts) and resize a batch
+    # the group does not divide; the recipe passes TRL's values, so only top_k differs on a GPU.
+    return line + "; the same under Unsloth on a GPU (TRL's defaults passed), top_k -1 (vLLM's off) with vLLM"
 
 
 def describe_device(cfg: RunConfig) -> str:

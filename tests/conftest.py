@@ -27,10 +27,12 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
     the two kinds of test never share one: with ``UNSLOTH_ALLOW_CPU=1`` only
     tests/unsloth_real is collected, without it everything else.
     """
-    if collection_path.is_dir():
+    inside = collection_path == UNSLOTH_REAL or UNSLOTH_REAL in collection_path.parents
+    if os.environ.get("UNSLOTH_ALLOW_CPU") != "1":
+        return inside or None
+    if inside or collection_path in UNSLOTH_REAL.parents:
         return None
-    inside = UNSLOTH_REAL in collection_path.parents
-    return inside if os.environ.get("UNSLOTH_ALLOW_CPU") != "1" else not inside
+    return True
 
 
 @pytest.fixture(scope="session")

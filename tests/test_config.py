@@ -156,6 +156,24 @@ def test_headline_dry_run_works_on_cpu(capsys):
         assert "on a GPU: bf16 on GPUs of compute capability >= 8.0, fp16 below" in out
 
 
+@pytest.mark.parametrize(("name", "data", "batch"), [
+    ("grpo_qwen3_4b_openr1", "dapo_sample.jsonl", "4 completions per device step x gradient_accumulation_steps 1; "
+                                                  "generation batch 4 (1 prompts x 4) every 1 step(s)"),
+    ("grpo_qwen3_4b_gsm8k", "gsm8k_sample.jsonl", "4 completions per device step x gradient_accumulation_steps 1; "
+                                                  "generation batch 4 (1 prompts x 4) every 1 step(s)"),
+    ("grpo_qwen25_0_5b_gsm8k_boxed", "gsm8k_sample.jsonl", "8 completions per device step x "
+                                                           "gradient_accumulation_steps 1; generation batch 8"),
+    ("grpo_qwen25_1_5b_xml", "gsm8k_sample.jsonl", "16 completions per device step x gradient_accumulation_steps "
+                                                   "4; generation batch 64 (4 prompts x 16) every 4 step(s)"),
+])
+def test_gpu_dry_runs_print_the_batch_arithmetic_a_gpu_gets(name, data, batch, capsys):
+    config = REPO / "recipes/configs" / f"{name}.yaml"
+    code, out, err = run([config, "--dry-run", "--data_file", FIXTURES / data, "--sft_prime", "null"], capsys)
+    assert code == 0, err
+    [line] = [x for x in out.splitlines() if x.startswith("batch ")]
+    assert batch in line and line.endswith("top_k -1 (vLLM's off) with vLLM")
+
+
 def test_cli_exit_code_through_python_m():
     proc = subprocess.run([sys.executable, "-m", "recipes.grpo", str(DEMO), "--num_generations", "1"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)

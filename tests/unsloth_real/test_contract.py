@@ -98,6 +98,8 @@ def test_headline_dry_run_shows_what_the_gpu_gets(fake_cuda, capsys):
     out = capsys.readouterr().out
     assert "backend unsloth" in out
     assert "device     fp16; generation: vLLM inside Unsloth (fast_inference)" in out
+    assert ("batch      4 completions per device step x gradient_accumulation_steps 1; generation batch 4 "
+            "(1 prompts x 4) every 1 step(s); the same under Unsloth on a GPU") in out
 
 
 @pytest.mark.slow
