@@ -22,7 +22,7 @@ mirrors (`pip download --no-deps unsloth==2026.10.7 unsloth_zoo==2026.10.7`):
   and returns a ``LoRARequest`` (unsloth_zoo/vllm_utils.py ``load_lora``).
 * The engine's ``generate(prompts, sampling_params=, use_tqdm=, lora_request=)``
   (vllm/entrypoints/llm.py) serves the *base* weights unless a LoRA request names
-  an adapter folder; text prompts are tokenized with special tokens
+  an adapter folder or was built from the live model's tensors; text prompts are tokenized with special tokens
   (vllm/renderers/params.py ``add_special_tokens=True``), ``{"prompt_token_ids": ...}``
   prompts are used as given.
 * ``save_pretrained_merged`` (unsloth/save.py) merges and saves;
@@ -39,7 +39,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -69,12 +68,14 @@ def _bind_training_modes(model) -> None:
 
 # ------------------------------------------------------------------ the vLLM engine (vllm/entrypoints/llm.py)
 
-class _Completion(SimpleNamespace):
-    pass
-
-
 class FakeLLM:
-    """Generates with the training model: base weights, or the adapter a LoRARequest names."""
+    """Generates with the training model: base weights, the live adapter, or the adapter folder a request names.
+
+    ``generate`` returns vLLM's shapes (vllm/outputs.py ``RequestOutput`` with ``prompt_token_ids``
+    and ``outputs``, each a ``CompletionOutput`` with ``text``, ``token_ids`` and, when
+    ``sampling_params.logprobs`` is set, per-token ``{token_id: Logprob}``; vllm/logprobs.py),
+    which is what TRL's ``VLLMGeneration.generate`` reads (trl/generation/vllm_generation.py).
+    """
 
     shared_weights = True  # llama.py: Unsloth's engine serves the training model's own weights (LoRA rides along)
 
@@ -84,6 +85,7 @@ class FakeLLM:
 
     def generate(self, prompts, sampling_params=None, use_tqdm=True, lora_request=None):
         from vllm import SamplingParams
+        from vllm.outputs import CompletionOutput, RequestOutput
 
         params = sampling_params or SamplingParams()
         CALLS.append(("fast_generate", {"lora_path": getattr(lora_request, "lora_path", None),
@@ -97,47 +99,59 @@ class FakeLLM:
                 ids = list(prompt["prompt_token_ids"])
             self.prompts_seen.append(ids)
             completions = []
-            for _ in range(params.n):  # vllm RequestOutput.outputs: n CompletionOutputs
-                new = self._generate(ids, params, lora_request)
-                completions.append(_Completion(text=self.tokenizer.decode(new, skip_special_tokens=True),
-                                               token_ids=new))
-            outputs.append(_Completion(outputs=completions))
+            for index in range(params.n):  # vllm RequestOutput.outputs: n CompletionOutputs
+                new, logprobs = self._generate(ids, params, lora_request)
+                completions.append(CompletionOutput(index=index, text=self.tokenizer.decode(new, skip_special_tokens=True),
+                                                    token_ids=new, logprobs=logprobs))
+            outputs.append(RequestOutput(prompt_token_ids=ids, outputs=completions))
         return outputs
 
-    def _generate(self, ids: list[int], params, lora_request) -> list[int]:
+    def _generate(self, ids: list[int], params, lora_request):
+        from vllm.logprobs import Logprob
+
+        kwargs = {"max_new_tokens": params.max_tokens or 16, "pad_token_id": self.tokenizer.pad_token_id,
+                  "output_scores": params.logprobs is not None, "return_dict_in_generate": True}
+        if params.temperature == 0:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p,
+                          top_k=params.top_k if params.top_k > 0 else None, min_p=params.min_p or None,
+                          repetition_penalty=params.repetition_penalty)
+        batch = torch.tensor([ids])
+        with torch.inference_mode(), self._weights(lora_request):
+            out = self.model.generate(input_ids=batch, **kwargs)
+        new = out.sequences[0, len(ids):].tolist()
+        eos = self.tokenizer.eos_token_id
+        keep = new.index(eos) + 1 if eos in new else len(new)
+        logprobs = None
+        if params.logprobs is not None:  # the sampled token's logprob under the processed distribution, rank 1
+            logprobs = [{tok: Logprob(logprob=float(torch.log_softmax(score[0].float(), -1)[tok]), rank=1)}
+                        for tok, score in zip(new[:keep], out.scores, strict=False)]
+        return new[:keep], logprobs
+
+    def _weights(self, lora_request):
+        """vLLM serves the base weights; a LoRA request adds the live adapter or one read from its folder."""
+        import contextlib
+
         from peft import get_peft_model_state_dict, set_peft_model_state_dict
         from safetensors.torch import load_file
 
         model = self.model
-        kwargs = {"max_new_tokens": params.max_tokens or 16, "pad_token_id": self.tokenizer.pad_token_id}
-        if params.temperature == 0:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        else:
-            kwargs.update(do_sample=True, temperature=params.temperature)
-        batch = torch.tensor([ids])
-        with torch.inference_mode():
-            if lora_request is None:  # vLLM serves the base weights: no adapter at all
-                with model.disable_adapter() if hasattr(model, "disable_adapter") else _nullcontext():
-                    out = model.generate(input_ids=batch, **kwargs)
-            else:
-                live = {k: v.clone() for k, v in get_peft_model_state_dict(model).items()}
-                set_peft_model_state_dict(model, load_file(str(Path(lora_request.lora_path) /
-                                                                "adapter_model.safetensors")))
-                try:
-                    out = model.generate(input_ids=batch, **kwargs)
-                finally:
-                    set_peft_model_state_dict(model, live)
-        new = out[0, len(ids):].tolist()
-        eos = self.tokenizer.eos_token_id
-        return new[: new.index(eos) + 1] if eos in new else new
+        if lora_request is None:
+            return model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext()
+        if lora_request.lora_int_id in _LIVE_REQUESTS:  # load_lora(load_tensors=True): the training weights
+            return contextlib.nullcontext()
 
+        @contextlib.contextmanager
+        def from_folder():
+            live = {k: v.clone() for k, v in get_peft_model_state_dict(model).items()}
+            set_peft_model_state_dict(model, load_file(str(Path(lora_request.lora_path) / "adapter_model.safetensors")))
+            try:
+                yield
+            finally:
+                set_peft_model_state_dict(model, live)
 
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+        return from_folder()
 
 
 def _fast_generate_without_vllm(model):
@@ -150,17 +164,20 @@ def _fast_generate_without_vllm(model):
 
 
 _LORA_REQUEST_ID = [1]
+_LIVE_REQUESTS: set[int] = set()  # requests built from the model's tensors, not from a folder
 
 
 def load_lora(model, save_directory, load_tensors=False, lora_request_id=None):
-    """unsloth_zoo/vllm_utils.py load_lora -> _build_lora_request."""
+    """unsloth_zoo/vllm_utils.py load_lora -> _build_lora_request (``load_tensors``: the model's live LoRA)."""
     from vllm.lora.request import LoRARequest
 
     if not load_tensors and not Path(save_directory).exists():
         raise OSError(f"Unsloth: LoRA filepath = {save_directory} does not exist!")
     request_id = lora_request_id or _LORA_REQUEST_ID[0]
     _LORA_REQUEST_ID[0] += 1
-    CALLS.append(("load_lora", str(save_directory)))
+    CALLS.append(("load_lora", {"path": str(save_directory), "load_tensors": load_tensors}))
+    if load_tensors:
+        _LIVE_REQUESTS.add(request_id)
     return LoRARequest(str(request_id), request_id, lora_path=str(save_directory))
 
 

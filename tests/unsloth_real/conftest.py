@@ -27,6 +27,11 @@ if os.environ.get("UNSLOTH_ALLOW_CPU") != "1":
     raise pytest.UsageError("tests/unsloth_real needs UNSLOTH_ALLOW_CPU=1 and .venv/unsloth-cpu on PYTHONPATH: "
                             "run `make test-unsloth-real` (or `make test`)")
 os.environ.setdefault("UNSLOTH_COMPILE_LOCATION", tempfile.mkdtemp(prefix="unsloth_compiled_"))
+# torch 2.13 warns that inductor's own CPU op `inductor::_alloc_from_pool` aliases its input, in the code it
+# compiles for Unsloth's torch.compile'd loss; with the CI variable set it raises instead
+# (torch/_functorch/config.py error_on_custom_op_aliasing, "True in CI unless explicitly overridden").
+# Not this repo's code nor Unsloth's: keep torch's default outside CI.
+os.environ["TORCHINDUCTOR_ERROR_ON_CUSTOM_OP_ALIASING"] = "0"
 
 import unsloth  # noqa: E402,F401  (first, before trl/transformers/peft, as a GPU run imports it)
 from unsloth.models import rl as unsloth_rl  # noqa: E402
@@ -79,6 +84,7 @@ def fake_cuda(fake_gpu, monkeypatch):
     vllm (``SamplingParams``, ``LoRARequest``) is importable; Unsloth's trainers and
     configs stay the real generated ones. Returns the fake module (its ``CALLS``).
     """
+
     import recipes.backend
     from tests.conftest import FAKES
 
@@ -92,6 +98,14 @@ def fake_cuda(fake_gpu, monkeypatch):
         monkeypatch.setattr(unsloth, "FastLanguageModel", unsloth_loading.FastLanguageModel)
         if not with_vllm:
             monkeypatch.setattr(recipes.backend, "vllm_installed", lambda: False)
+            return unsloth_loading
+        import trl.generation.vllm_generation as trl_vllm
+        import vllm
+
+        # trl/generation/vllm_generation.py imports these at its import when vllm is installed; it was
+        # imported here before the fake vllm was on sys.path.
+        for name in ("LLM", "RequestOutput", "SamplingParams", "StructuredOutputsParams"):
+            monkeypatch.setattr(trl_vllm, name, getattr(vllm, name), raising=False)
         return unsloth_loading
 
     yield install

@@ -103,6 +103,36 @@ def test_headline_dry_run_shows_what_the_gpu_gets(fake_cuda, capsys):
 
 
 @pytest.mark.slow
+def test_pipeline_with_vllm_engine(fake_cuda, tmp_path, tiny_model_dir):
+    """The whole `python -m recipes.grpo` run on an A100-like GPU with vLLM: prime, GRPO, evaluate, report.
+
+    Unsloth's real trainers throughout; GRPO's rollouts go through TRL's vLLM generation as Unsloth
+    patches it (the model's own engine, the live LoRA as a request built from its tensors).
+    """
+    fake_cuda(A100)
+    assert grpo.main([str(tiny_unsloth_config(tmp_path, tiny_model_dir))]) == 0
+    run = tmp_path / "run"
+    [loaded] = calls("from_pretrained")
+    assert loaded["fast_inference"] is True and loaded["dtype"] == "torch.bfloat16"
+    generated = calls("fast_generate")
+    # Evaluation: base weights, then each stage's adapter folder as a LoRA request; GRPO's rollouts in
+    # between: 2 steps x 2 prompts (batch 8 = 2 prompts x 4 generations), the live adapter's tensors.
+    rollouts = [g for g in generated if g["n_prompts"] == 8]
+    evaluations = [g for g in generated if g not in rollouts]
+    assert [g["lora_path"] for g in evaluations] == [None, str(run / "sft_adapter"), str(run / "adapter")]
+    assert len(rollouts) == 2 and all(g["text_prompts"] == 0 for g in generated)
+    live = [c for c in calls("load_lora") if c["load_tensors"]]
+    assert len(live) == len(rollouts)
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    grpo_steps = [m["step"] for m in metrics if m["stage"] == "grpo" and "loss" in m]
+    assert grpo_steps == [1, 2]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["backend"] == "unsloth" and summary["steps"] == 2
+    assert set(summary["stages"]) == {"base", "primed", "tuned"}
+    assert (run / "report" / "report.html").is_file()
+
+
+@pytest.mark.slow
 def test_sft_recipe_with_vllm_engine(fake_cuda, tmp_path, tiny_model_dir):
     """`python -m recipes.sft` on an A100-like GPU with vLLM: Unsloth's real SFT trainer, evaluation on the engine."""
     from recipes import sft
@@ -122,12 +152,12 @@ def test_sft_recipe_with_vllm_engine(fake_cuda, tmp_path, tiny_model_dir):
 
 
 def test_grpo_trainer_generates_with_unsloths_engine(fake_cuda, tmp_path, tiny_model_dir):
-    """Row 4 as far as CPU allows: the real trainer takes the model's engine (no second one), vLLM's top_k.
+    """Row 4: the real trainer takes the model's engine (no second one), with vLLM's top_k.
 
     Unsloth's ``_vllm_setter`` forces ``use_vllm``/colocate when the model has a
     ``vllm_engine``, and its patch of TRL's ``VLLMGeneration._init_vllm`` hands TRL that
-    engine (unsloth models/rl.py, rl_replacements.py). The rollouts themselves call vLLM's
-    ``LLM.generate`` internals (RequestOutput, logprobs), which only a GPU runs (bench/GPU.md).
+    engine (unsloth models/rl.py, rl_replacements.py). test_pipeline_with_vllm_engine runs
+    the rollouts through it.
     """
     from recipes.model import load_policy
 

@@ -1,38 +1,21 @@
-"""Fake vllm 0.32.0: the two names this repo imports (`SamplingParams`, `LoRARequest`), with vLLM's checks.
+"""Fake vllm 0.32.0: the names this repo and TRL's vLLM generation import, with vLLM's own checks.
 
-Mirrors vllm/sampling_params.py (read from the 0.32.0 wheel): a msgspec struct built by
-keyword, ``top_k`` default 0 (0 or -1: off), and the range checks of ``_verify_args``
-with their messages (vLLM raises ``VLLMValidationError``, a ``ValueError``):
-temperature in [0, 2], top_p in (0, 1], top_k >= -1, min_p in [0, 1], max_tokens >= 1. Generation itself lives in tests/fakes/unsloth_loading.py.
+``SamplingParams`` (vllm/sampling_params.py), ``RequestOutput`` (vllm/outputs.py),
+``LoRARequest`` (vllm/lora/request.py). ``LLM`` is only a name here: the engine is
+Unsloth's (tests/fakes/unsloth_loading.FakeLLM), never one TRL builds.
 """
 
 from __future__ import annotations
 
-import msgspec
+from vllm.outputs import CompletionOutput, RequestOutput
+from vllm.sampling_params import SamplingParams, StructuredOutputsParams
 
 __version__ = "0.32.0"
 
 
-class SamplingParams(msgspec.Struct, omit_defaults=True, dict=True):
-    n: int = 1
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    min_p: float = 0.0
-    seed: int | None = None
-    max_tokens: int | None = 16
-    stop: list[str] | None = None
+class LLM:
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("fake vllm: TRL tried to build its own vLLM engine; Unsloth's engine should be reused")
 
-    def __post_init__(self) -> None:
-        if self.temperature < 0.0:
-            raise ValueError(f"temperature must be non-negative, got {self.temperature}.")
-        if self.temperature > 2.0:
-            raise ValueError(f"temperature must be in [0, 2], got {self.temperature}.")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}.")
-        if self.top_k < -1:
-            raise ValueError(f"top_k must be 0 (disable), or at least 1, got {self.top_k}.")
-        if not 0.0 <= self.min_p <= 1.0:
-            raise ValueError(f"min_p must be in [0, 1], got {self.min_p}.")
-        if self.max_tokens is not None and self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}.")
+
+__all__ = ["LLM", "CompletionOutput", "RequestOutput", "SamplingParams", "StructuredOutputsParams"]
