@@ -76,7 +76,8 @@ def print_plan(cfg: RunConfig, questions: list[str], source: str) -> None:
     print(f"identity   {ident.old_name!r} -> {ident.new_name!r}: {len(questions)} training prompts ({source}), "
           f"{len(HELDOUT_PROMPTS)} held-out, {ident.retention_prompts} retention prompts")
     print(f"system     {ident.system_prompt!r}; answers <= {r.eval_max_new_tokens} tokens, greedy")
-    print(f"dpo        {length}, beta {g.beta:g}, lr {g.learning_rate:g}, batch {g.per_device_train_batch_size}, "
+    print(f"dpo        {length}, beta {g.beta:g}, lr {g.learning_rate:g}, batch {g.per_device_train_batch_size} "
+          f"x gradient_accumulation_steps {g.gradient_accumulation_steps}, "
           f"max_length {g.max_length}, reference: the base (adapter disabled)")
 
 

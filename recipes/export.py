@@ -59,8 +59,8 @@ def check_llama_cpp_built() -> None:
         llama_cpp.check_llama_cpp(folder)
     except Exception:  # noqa: BLE001  (RuntimeError today; any failure means the same to the user)
         raise RecipeError(f"gguf: needs a built llama.cpp (llama-quantize and convert_hf_to_gguf.py) in {folder} "
-                          "or UNSLOTH_LLAMA_CPP_PATH; build llama.cpp there "
-                          "(cmake), or export without --gguf") from None
+                          "or UNSLOTH_LLAMA_CPP_PATH: build llama.cpp there, "
+                          "or export without --gguf") from None
 
 
 def read_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -25,7 +25,9 @@ real generated classes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 from typing import Any
 
 # Unsloth's value is kept where it does not change what is trained: precision (recipes.backend.set_precision
@@ -64,28 +66,38 @@ def build_like_trl(cls: type, values: dict[str, Any]) -> Any:
 
     TRL's class is built first, so its ``ValueError`` (say, a generation batch that
     ``num_generations`` does not divide) comes before Unsloth quietly resizes the batch.
+    Unsloth's class is built twice: a silent probe (its notices, like "we will set
+    mask_truncated_completions", may not hold once TRL's values are passed), then the config.
     """
     trl_cls = trl_class_under(cls)
-    reference = trl_cls(**values)
+    reference = _trl_reference(trl_cls, values)
     if trl_cls is cls:
         return reference
-    config = cls(**values)
+    with contextlib.redirect_stdout(io.StringIO()):
+        probe = cls(**values)
     pins = {f.name: getattr(reference, f.name) for f in dataclasses.fields(trl_cls)
             if f.init and f.name not in values and f.name not in LEFT_TO_UNSLOTH
-            and getattr(config, f.name) != getattr(reference, f.name)}
+            and getattr(probe, f.name) != getattr(reference, f.name)}
     for name, meaning in NONE_MEANS.items():
         if name in pins and pins[name] is None:
             pins[name] = getattr(reference, meaning)
-    return cls(**values, **pins) if pins else config
+    return cls(**values, **pins)
 
 
 def differences(config: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """field -> (TRL's value, this config's) where ``config`` and TRL's class disagree on ``values``."""
     trl_cls = trl_class_under(type(config))
-    reference = trl_cls(**values)
+    reference = _trl_reference(trl_cls, values)
+
     def trained_as(cfg, name):
         value = getattr(cfg, name)
         return getattr(cfg, NONE_MEANS[name]) if value is None and name in NONE_MEANS else value
 
     return {f.name: (getattr(reference, f.name), getattr(config, f.name)) for f in dataclasses.fields(trl_cls)
             if f.init and trained_as(config, f.name) != trained_as(reference, f.name)}
+
+
+def _trl_reference(trl_cls: type, values: dict[str, Any]) -> Any:
+    """TRL's class on ``values``, less the keys only Unsloth's class has (``unsloth_num_chunks``, ...)."""
+    names = {f.name for f in dataclasses.fields(trl_cls) if f.init}
+    return trl_cls(**{k: v for k, v in values.items() if k in names})

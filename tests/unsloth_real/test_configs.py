@@ -101,3 +101,14 @@ def test_dpo_gpu_config_is_unsloths_class_with_the_yamls_values(fake_gpu):
     d = cfg.grpo
     assert (d.gradient_accumulation_steps, d.warmup_steps, d.weight_decay, d.learning_rate) == (1, 0, 0.0, 2e-4)
     assert str(d.optim.value) == "adamw_8bit"  # the YAML's own choice
+
+
+def test_unsloth_only_keys_pass_through_and_its_notices_match_the_config(fake_gpu, capsys):
+    """A YAML may set Unsloth's own keys; Unsloth's "we will set it" notices print only when they hold."""
+    fake_gpu()
+    cfg = load_config(CONFIGS / "grpo_qwen3_4b_openr1.yaml",
+                      [*ON_CPU, "--unsloth_num_chunks", "4", "--mask_truncated_completions", "false"])
+    assert cfg.grpo.unsloth_num_chunks == 4
+    assert (cfg.grpo.loss_type, cfg.grpo.mask_truncated_completions) == ("dapo", False)
+    assert cfg.grpo.epsilon_high == cfg.grpo.epsilon  # TRL's reading of epsilon_high None, not Unsloth's 0.28
+    assert "we will set it" not in capsys.readouterr().out
