@@ -53,6 +53,16 @@ def bf16_supported() -> bool:
     return count > 0 and all(torch.cuda.get_device_capability(i)[0] >= 8 for i in range(count))
 
 
+def peak_gpu_memory_gib() -> float | None:
+    """Peak GPU memory torch's allocator handed out in this process (nvidia-smi shows more: its cache,
+    CUDA context, and whatever vLLM allocates outside torch)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
+
+
 def unsloth_installed() -> bool:
     """Whether unsloth is installed; checked without importing it (that needs a GPU)."""
     return importlib.util.find_spec("unsloth") is not None

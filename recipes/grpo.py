@@ -15,7 +15,10 @@ trainer's log history, appended as it goes), ``checkpoint-*`` (every
 with ``evaluate: true``, ``eval/{base,primed,tuned}`` and ``report/``.
 ``--resume`` (or rerunning into a directory that has a checkpoint) continues
 from the last complete checkpoint; SIGTERM saves a checkpoint at the end of
-the current step and exits 143.
+the current step and exits 143. A folder belongs to one live process and one
+config: a second run into it, or a rerun that changes a result-affecting key,
+stops with exit 2 (``--new-run`` moves the old folder aside); rerunning a
+finished run does nothing.
 """
 
 from __future__ import annotations
@@ -118,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = recipe_parser("python -m recipes.grpo", __doc__)
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--force", action="store_true", help="train even when the pre-flight says no_signal")
+    parser.add_argument("--new-run", action="store_true",
+                        help="move an existing run folder aside (to NAME.1, ...) and start over")
     args, overrides = parser.parse_known_args(argv)
     cfg = load_config(args.config, overrides)  # imports unsloth first when the run uses it (recipes.backend)
     from recipes.priming import grpo_prompts  # imports transformers: only after unsloth's import
@@ -137,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     from recipes.pipeline import run_pipeline  # loads torch and the trainers: only for a real run
 
     return run_pipeline(cfg, fmt, dataset, rewards, resume=args.resume, make_trainer=make_grpo_trainer,
-                        force=args.force)
+                        force=args.force, new_run=args.new_run)
 
 
 if __name__ == "__main__":

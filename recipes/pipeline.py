@@ -19,7 +19,9 @@ from typing import Any
 import yaml
 
 from data_prep.formats import ReasoningFormat
+from recipes import run_folder
 from recipes.alarms import find_alarms
+from recipes.backend import peak_gpu_memory_gib
 from recipes.callbacks import MetricsLogger, SigtermCheckpoint
 from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
@@ -31,6 +33,7 @@ from recipes.priming import grpo_prompts, prime_format
 from recipes.run_dir import (
     checkpoint_step,
     last_complete_checkpoint,
+    save_checkpoint_adapter,
     save_trained,
     trim_metrics,
 )
@@ -88,16 +91,20 @@ def _restore_sft_adapter(policy, run_dir: Path) -> bool:
 
 
 def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool,
-                 make_trainer: Callable[..., Any] | None, force: bool = False, until: str = "grpo") -> int:
+                 make_trainer: Callable[..., Any] | None, force: bool = False, until: str = "grpo",
+                 new_run: bool = False) -> int:
     """Run the stages up to ``until``; ``make_trainer(cfg, policy, dataset, rewards, callbacks)`` builds GRPO's trainer.
 
     ``until="preflight"`` (``python -m recipes.preflight``): load, prime, check, stop; no evaluation.
     ``until="sft"`` (``python -m recipes.sft``): evaluate, SFT, evaluate, and the SFT adapter is the run's adapter.
     A ``no_signal`` pre-flight verdict stops a run before training with exit code 3 unless ``force``.
+    One process and one config per folder (`recipes.run_folder`); ``new_run`` moves an old one aside.
     """
     stop_after_preflight = until == "preflight"
     run_dir = Path(cfg.grpo.output_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_folder.open_run(run_dir, resolved_config(cfg), until, new_run=new_run):
+        print(f"{run_dir} holds this run, finished (summary.json): nothing to do (--new-run starts over)")
+        return 0
     checkpoint = last_complete_checkpoint(run_dir)
     if checkpoint and not resume:
         print(f"{run_dir} has {checkpoint.name}: resuming from it (delete the folder to start over)")
@@ -147,21 +154,25 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     if checkpoint:
         trim_metrics(metrics, "grpo", checkpoint_step(checkpoint))
     note_kl_reference(cfg, policy)
-    stopper = SigtermCheckpoint().install()
-    trainer = make_trainer(cfg, policy, dataset, rewards, [MetricsLogger(metrics, "grpo"), stopper])
-    try:
-        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    finally:
-        stopper.uninstall()
-    if stopper.requested:
-        print(f"stopped by SIGTERM at step {trainer.state.global_step}; rerun the same command to resume")
-        return EXIT_SIGTERM
-
-    save_trained(trainer, run_dir / "adapter")
+    if checkpoint and checkpoint_step(checkpoint) >= cfg.grpo.max_steps > 0:
+        # Killed after its last checkpoint: done (HF's Trainer, resumed there, would train one step more).
+        save_checkpoint_adapter(policy, checkpoint, run_dir / "adapter")
+        steps, runtime = checkpoint_step(checkpoint), None
+    else:
+        stopper = SigtermCheckpoint().install()
+        trainer = make_trainer(cfg, policy, dataset, rewards, [MetricsLogger(metrics, "grpo"), stopper])
+        try:
+            result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        finally:
+            stopper.uninstall()
+        if stopper.requested:
+            print(f"stopped by SIGTERM at step {trainer.state.global_step}; rerun the same command to resume")
+            return EXIT_SIGTERM
+        save_trained(trainer, run_dir / "adapter")
+        steps, runtime = trainer.state.global_step, result.metrics.get("train_runtime")
     if cfg.recipe.evaluate:
         stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter", load_eval)
-    return _finish(cfg, fmt, run_dir, policy, stages, trainer.state.global_step, result.metrics.get("train_runtime"),
-                   sft, started)
+    return _finish(cfg, fmt, run_dir, policy, stages, steps, runtime, sft, started)
 
 
 def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages: dict[str, dict], steps,
@@ -180,7 +191,7 @@ def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages:
         "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": steps,
         "train_runtime_s": runtime, "wall_time_s": round(time.time() - started, 1),
         "sft_prime": sft, "adapter": str(run_dir / "adapter"), "report": report,
-        "peak_gpu_memory_gib": _peak_gpu_memory_gib(),
+        "peak_gpu_memory_gib": peak_gpu_memory_gib(),
         "stages": {k: {m: v.get(m) for m in ("accuracy", "flexible_accuracy", "format_rate", "correct", "n")}
                    for k, v in stages.items()},
         # Accuracy by category (operation, steps, phrasing, ...) and every significant drop, as in the report.
@@ -193,16 +204,6 @@ def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages:
     atomic_write_text(run_dir / "adapter" / "README.md", model_card(resolved_config(cfg), summary, merged=False))
     print(f"adapter: {run_dir / 'adapter'}")  # the report's headline and path were printed by compare
     return 0
-
-
-def _peak_gpu_memory_gib() -> float | None:
-    """Peak GPU memory torch's allocator handed out in this process (nvidia-smi shows more: its cache,
-    CUDA context, and whatever vLLM allocates outside torch)."""
-    import torch
-
-    if not torch.cuda.is_available():
-        return None
-    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
 
 
 def _write_report(run_dir: Path, stages: dict[str, dict]) -> str:

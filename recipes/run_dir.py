@@ -55,6 +55,16 @@ def trim_metrics(path: str | Path, stage: str, max_step: int) -> None:
     atomic_write_text(p, "".join(json.dumps(row) + "\n" for row in kept))
 
 
+def save_checkpoint_adapter(policy, checkpoint: Path, target: Path) -> None:
+    """The adapter a run killed after its last checkpoint ended with: that checkpoint's, saved as ``adapter/``."""
+    from recipes.model import load_adapter_weights
+
+    load_adapter_weights(policy.model, checkpoint)
+    with atomic_save_dir(target) as staging:
+        policy.model.save_pretrained(str(staging))
+        policy.tokenizer.save_pretrained(str(staging))
+
+
 def save_trained(trainer, target: str | Path) -> None:
     """``trainer.save_model`` into ``target`` atomically, once, in one process or under ``accelerate launch``.
 

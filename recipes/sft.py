@@ -27,6 +27,8 @@ from recipes.run_inputs import reward_functions, run_format, train_dataset
 
 def main(argv: list[str] | None = None) -> int:
     parser = recipe_parser("python -m recipes.sft", __doc__)
+    parser.add_argument("--new-run", action="store_true",
+                        help="move an existing run folder aside (to NAME.1, ...) and start over")
     args, overrides = parser.parse_known_args(argv)
     cfg = load_config(args.config, overrides)
     if cfg.recipe.sft_prime is None:
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from recipes.pipeline import run_pipeline  # loads torch and the model: only past the config checks
 
-    return run_pipeline(cfg, fmt, dataset, rewards, resume=False, make_trainer=None, until="sft")
+    return run_pipeline(cfg, fmt, dataset, rewards, resume=False, make_trainer=None, until="sft",
+                        new_run=args.new_run)
 
 
 if __name__ == "__main__":

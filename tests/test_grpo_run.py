@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -207,8 +208,9 @@ def test_a_resumed_run_keeps_the_primed_adapter_as_its_kl_reference(tmp_path, ti
     run = tmp_path / "run"
     first = grpo(config)
     assert first.returncode == 0, first.stderr[-3000:]
-    for done in ("checkpoint-2", "adapter"):  # as if killed after step 1
+    for done in ("checkpoint-2", "adapter"):  # as if killed after step 1 (before the summary, written last)
         shutil.rmtree(run / done)
+    (run / "summary.json").unlink()
     resumed = grpo(config, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     primed = load_file(str(run / "sft_adapter" / "adapter_model.safetensors"))
@@ -234,3 +236,34 @@ def test_sft_recipe_trains_on_a_chat_dataset(tmp_path, tiny_model_dir):
                              text=True, timeout=300)
     assert refused.returncode == 2
     assert refused.stderr.strip() == f"error: sft_prime.chat_dataset: {broken} row 1 has no assistant turn to learn from"
+
+
+def test_a_finished_run_rerun_trains_nothing_and_a_changed_config_is_refused(tmp_path, tiny_model_dir):
+    import torch
+    from safetensors.torch import load_file
+
+    config = write_config(tmp_path, tiny_model_dir)
+    run = tmp_path / "run"
+    assert grpo(config).returncode == 0
+    adapter, summary = (run / "adapter" / "adapter_model.safetensors").read_bytes(), (run / "summary.json").read_text()
+
+    again = grpo(config)  # the same command: nothing to do
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert not (run / "checkpoint-3").exists()
+    assert (run / "adapter" / "adapter_model.safetensors").read_bytes() == adapter
+    assert (run / "summary.json").read_text() == summary
+
+    changed = grpo(config, "--learning_rate", "0.01")
+    assert changed.returncode == 2
+    assert changed.stderr.strip().count("\n") == 0 and "learning_rate: 0.05 -> 0.01" in changed.stderr
+
+    # Killed after the last checkpoint, before the adapter and summary: the rerun takes the checkpoint's adapter.
+    shutil.rmtree(run / "adapter")
+    (run / "summary.json").unlink()
+    assert grpo(config).returncode == 0
+    assert not (run / "checkpoint-3").exists()
+    final, last = (load_file(str(p / "adapter_model.safetensors")) for p in (run / "adapter", run / "checkpoint-2"))
+    assert final.keys() == last.keys() and all(torch.equal(final[k], last[k]) for k in final)
+    steps = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()
+             if json.loads(x)["stage"] == "grpo" and "loss" in json.loads(x)]
+    assert steps == [1, 2]

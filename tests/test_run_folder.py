@@ -1,0 +1,64 @@
+"""One run per folder, one config per run (recipes.run_folder), without a model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import yaml
+
+from recipes import run_folder
+from recipes.errors import RecipeError
+from tests.conftest import REPO
+
+
+def test_a_second_process_cannot_claim_a_live_run_folder(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, pathlib
+            from recipes import run_folder
+            run_folder.claim(pathlib.Path({str(tmp_path)!r}))
+            print("held", flush=True)
+            sys.stdin.read()
+        """)], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RecipeError, match=rf"^output_dir: {tmp_path} is in use by another run "
+                                              rf"\(PID {holder.pid}\)") as err:
+            run_folder.claim(tmp_path)
+        assert "\n" not in str(err.value)
+    finally:
+        holder.communicate("", timeout=30)
+    run_folder.claim(tmp_path)  # the OS released the dead process's lock: no stale lock blocks a rerun
+
+
+def test_a_result_affecting_change_is_refused_naming_old_and_new(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"learning_rate": 2e-4, "seed": 0, "logging_steps": 1}))
+    with pytest.raises(RecipeError, match=r"learning_rate: 0\.0002 -> 0\.001.*--new-run") as err:
+        run_folder.check_same_config(tmp_path, {"learning_rate": 1e-3, "seed": 0, "logging_steps": 1})
+    assert "\n" not in str(err.value) and "seed" not in str(err.value)
+
+
+def test_a_harmless_change_is_allowed_and_the_old_config_kept(tmp_path):
+    old = yaml.safe_dump({"learning_rate": 2e-4, "logging_steps": 1, "report_to": ["wandb"]})
+    (tmp_path / "config.yaml").write_text(old)
+    run_folder.check_same_config(tmp_path, {"learning_rate": 2e-4, "logging_steps": 5, "report_to": []})
+    assert (tmp_path / "config.previous.yaml").read_text() == old
+
+
+def test_finished_means_a_summary_of_this_recipe(tmp_path):
+    assert not run_folder.is_finished(tmp_path, "grpo")
+    (tmp_path / "summary.json").write_text('{"recipe": "sft"}')
+    assert run_folder.is_finished(tmp_path, "sft") and not run_folder.is_finished(tmp_path, "grpo")
+    (tmp_path / "summary.json").write_text('{"recipe": "gr')  # torn by a kill
+    assert not run_folder.is_finished(tmp_path, "grpo")
+
+
+def test_new_run_moves_the_old_folder_aside(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("learning_rate: 0.1\n")
+    assert run_folder.open_run(run, {"learning_rate": 0.5}, "grpo", new_run=True) is False
+    assert (tmp_path / "run.1" / "config.yaml").is_file() and not (run / "config.yaml").exists()
