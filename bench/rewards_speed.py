@@ -10,9 +10,9 @@ a step waits for. Two measurements, printed with their goals:
    the unsloth format) on N realistic completions (rendered right and wrong
    answers, prose, truncated and malformed ones, built from GSM8K-like numbers),
    one process, as completions/s (goal >= 20,000/s);
-2. worst case: the slowest single call of any registered reward on 1 MB
-   adversarial completions (a wall of markers, digits, nested braces, repeated
-   n-grams), in ms (goal <= 50 ms).
+2. worst case: the slowest single call of any registered reward on adversarial
+   completions (1 MB walls of markers, digits, nested braces, repeated n-grams;
+   answers that are exponent towers), in ms (goal <= 50 ms).
 
 Results are ratios to goals, measured in one run; the machine's load shifts them
 (print `uptime` beside them when you record one).
@@ -70,6 +70,9 @@ def adversarial() -> list[str]:
         (fmt.answer_start + "1," * (mb // 2))[:mb],
         ("the cat sat " * (mb // 12))[:mb],
         (fmt.render("x" * (mb // 2), "1" * (mb // 2)))[:mb],
+        # exponent towers: math-verify would compute them exactly, into its 5 s time limit (rewards/screens.py)
+        fmt.render("powers", "9^{9^{9}}") + " \\boxed{9^{9^{9}}}",
+        fmt.render("powers", "99999999999^{99999999}") + " \\boxed{10^{10^{10}}}",
     ]
 
 
@@ -93,13 +96,14 @@ def main() -> int:
     for name in REGISTRY:
         for fmt_name in ("unsloth", "boxed"):
             [f] = build_rewards([name], FORMATS[fmt_name])
+            f([FORMATS[fmt_name].render("2 + 3 = 5", "x^{2}")], answer=["12"], question=["q"])  # warm-up: parsers
             for i, text in enumerate(adversarial()):
                 start = time.perf_counter()
                 f([text], answer=["12"], question=[text])
                 ms = (time.perf_counter() - start) * 1000
                 if ms > worst:
                     worst, where = ms, f"{name} ({fmt_name}) on adversarial input #{i}"
-    print(f"worst case  {worst:.1f} ms per 1 MB completion, {where} "
+    print(f"worst case  {worst:.1f} ms per adversarial completion, {where} "
           f"(goal <= {GOAL_WORST_MS:g} ms: {worst / GOAL_WORST_MS:.2f}x the limit)")
     return 0
 

@@ -34,6 +34,7 @@ __all__ = ["FORMATS", "ReasoningFormat", "get_format", "last_boxed", "last_boxed
 # quantifiers), and extraction scans with str.rfind, so a pathological
 # completion cannot stall a reward.
 _BRACE = re.compile(r"[{}]")
+MAX_BOXES = 256  # unclosed \boxed{ openings tried from the end before a completion counts as having none
 
 
 def last_boxed_span(text: str) -> tuple[int, int] | None:
@@ -41,7 +42,9 @@ def last_boxed_span(text: str) -> tuple[int, int] | None:
 
     Linear time: a ``\boxed{`` that reaches an already-known unbalanced one
     without closing is unbalanced too (it contains it), so no character is
-    scanned twice, however many unclosed ``\boxed{`` a completion repeats.
+    scanned twice, however many unclosed ``\boxed{`` a completion repeats. Only
+    the last `MAX_BOXES` openings are tried (a megabyte of ``\boxed{`` took 49 ms
+    to walk; no answer needs more than a few boxes), so the cost is bounded too.
 
     >>> text = r"\boxed{1} then \boxed{2"
     >>> start, end = last_boxed_span(text)
@@ -50,7 +53,7 @@ def last_boxed_span(text: str) -> tuple[int, int] | None:
     """
     limit = len(text)  # everything from here on belongs to an unbalanced box
     pos = len(text)
-    while True:
+    for _ in range(MAX_BOXES):
         start = text.rfind("\\boxed{", 0, pos)
         if start < 0:
             return None
@@ -60,6 +63,7 @@ def last_boxed_span(text: str) -> tuple[int, int] | None:
             if depth == 0:
                 return start + len("\\boxed{"), brace.start()
         limit = pos = start  # unbalanced: try an earlier one
+    return None
 
 
 def last_boxed(text: str) -> str | None:

@@ -21,6 +21,7 @@ from data_prep.formats import ReasoningFormat
 from rewards.base import reward
 from rewards.correctness import gold_text, is_correct
 from rewards.numbers import join_digit_groups, numbers_in, parse_exact, parse_number
+from rewards.screens import huge_power
 
 __all__ = ["answer", "correctness", "integer", "math_equivalent", "math_verify", "number"]
 
@@ -168,7 +169,7 @@ def math_equivalent(guess: str | None, gold: object, *, timeout_s: int = 5, max_
         return False
     if is_correct(guess, gold):  # fast path: plain numbers never reach sympy
         return True
-    if len(guess) > max_chars or len(gold) > max_chars:
+    if len(guess) > max_chars or len(gold) > max_chars or huge_power(guess):
         return False
     # latex2sympy reads space-separated numbers as a sum ("1 600" -> 601): join thousands groups first.
     guess, gold = join_digit_groups(guess), join_digit_groups(gold)
@@ -206,7 +207,8 @@ def math_verify(
     its ``signal.alarm`` time limit of ``timeout_s`` seconds (whole seconds) per
     parse and comparison. ``signal`` only works on the main thread, so off it the
     limit is off and ``max_chars`` (guess or gold longer than that -> ``wrong``)
-    is what bounds the work. math-verify is imported when the reward is built,
+    is what bounds the work. Exponent towers and powers of over 100,000 digits
+    (`rewards.screens`) never reach sympy: they score ``wrong``. math-verify is imported when the reward is built,
     not when `rewards` is imported.
 
     Range: {wrong, correct}, default {0.0, 1.0}.

@@ -146,3 +146,11 @@ def test_get_format_names_the_known_formats():
     assert get_format("xml") is FORMATS["xml"]
     with pytest.raises(ValueError, match=r"^format: unknown format 'json'; expected one of boxed, r1"):
         get_format("json")
+
+
+def test_a_wall_of_unclosed_boxes_after_the_answer_hides_it():
+    """last_boxed_span tries the last MAX_BOXES openings only, which bounds its work on runaway output."""
+    from data_prep.formats import MAX_BOXES, last_boxed
+
+    assert last_boxed(r"\boxed{42}" + r" \boxed{" * 10) == "42"
+    assert last_boxed(r"\boxed{42}" + r" \boxed{" * (MAX_BOXES + 1)) is None

@@ -247,3 +247,11 @@ def test_is_correct(pred, gold, expected):
 )
 def test_parse_number(text, value):
     assert parse_number(text) == value
+
+
+def test_math_verify_never_hands_an_exponent_tower_to_sympy(capsys):
+    """math-verify would compute 9^(9^9) exactly into its 5 s limit and print "Timeout during comparison"."""
+    [reward] = build_rewards(["math_verify"], FORMATS["boxed"])
+    towers = [r"\boxed{9^{9^{9}}}", r"\boxed{10^{10^{10}}}", r"\boxed{99999999999^{99999999}}", r"\boxed{2**2**2**2}"]
+    assert reward(towers + [r"\boxed{2^{10}}"], answer=["1"] * 4 + ["1024"]) == [0.0] * 4 + [1.0]
+    assert capsys.readouterr().out == ""
