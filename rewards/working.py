@@ -14,9 +14,9 @@ when all four hold:
    equation, so ``1 + 1 = 2`` on the side earns nothing;
 4. the last equation's result is the answer the completion gives.
 
-Otherwise 0.0. A chain ``a + b = c - d = e`` counts its first equation only;
-equations with more than one operator are not read (the generator and GSM8K
-write one operator per step).
+Otherwise 0.0 (and for reasoning over `MAX_REASONING_CHARS`). A chain
+``a + b = c - d = e`` counts its first equation only; equations with more than
+one operator are not read (the generator and GSM8K write one operator per step).
 
 Why it exists (bench/NOTES.md, issue #8): a small policy's sampled answers are
 rarely right, so most GRPO groups hold no right answer and `correctness` gives
@@ -60,6 +60,7 @@ _APPLY = {
 }
 MAX_EQUATIONS = 50  # more than any worked solution here; bounds the work on runaway output
 MAX_QUESTION_CHARS = 10_000  # word problems are far shorter; a megabyte "question" took 87 ms to scan for numbers
+MAX_REASONING_CHARS = 20_000  # beyond any completion GRPO samples here; a megabyte took 54 ms to scan for equations
 
 
 def equations(reasoning: str) -> list[tuple[Fraction, str, Fraction, Fraction]]:
@@ -108,7 +109,10 @@ def working(text: str, gold: None, fmt: ReasoningFormat, question: str | None, *
     question = question[:MAX_QUESTION_CHARS]
     given = {v for v in map(parse_exact, numbers_in(question, limit=MAX_EQUATIONS)) if v is not None}
     stated = parse_exact(fmt.extract(text))
-    steps = equations(_reasoning(text, fmt))
+    reasoning = _reasoning(text, fmt)
+    if len(reasoning) > MAX_REASONING_CHARS:  # runaway output: no process credit (and no megabyte regex scan)
+        return 0.0
+    steps = equations(reasoning)
     if not given or stated is None or not steps:
         return 0.0
     known, used = set(given), set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from data_prep.formats import FORMATS, get_format, last_boxed
@@ -154,3 +154,24 @@ def test_a_wall_of_unclosed_boxes_after_the_answer_hides_it():
 
     assert last_boxed(r"\boxed{42}" + r" \boxed{" * 10) == "42"
     assert last_boxed(r"\boxed{42}" + r" \boxed{" * (MAX_BOXES + 1)) is None
+
+
+def _exact_regex(fmt):
+    """The language `exact_match`'s sections are defined by (data_prep/formats.py `_exact_sections`)."""
+    import re
+
+    rs, re_, as_, ae = (re.escape(m) for m in fmt.markers)
+    return re.compile(rf"\A(?:{rs})?(?P<reasoning>(?:(?!{rs}).)+?){re_}\s*{as_}"
+                      rf"(?P<answer>(?:(?!{as_}|{ae}).)+?){ae}\Z", re.DOTALL)
+
+
+@pytest.mark.parametrize("name", ["unsloth", "xml", "r1"])
+@settings(max_examples=1000, deadline=None)
+@given(data=st.data())
+def test_exact_sections_are_what_the_exact_regex_matches(name, data):
+    fmt = FORMATS[name]
+    pieces = [*fmt.markers, *(m.strip() for m in fmt.markers), "x", "42", " ", "\n", "\t", "<", "/", "\u00a0"]
+    text = "".join(data.draw(st.lists(st.sampled_from(pieces), max_size=9))).strip()
+    assume(all(text.count(m.strip()) <= 1 for m in fmt.markers))  # exact_match refuses repeats first
+    match = _exact_regex(fmt).match(text)
+    assert fmt._exact_sections(text) == ((match["reasoning"], match["answer"]) if match else None)
