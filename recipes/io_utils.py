@@ -114,8 +114,19 @@ def atomic_save_dir(target: str | Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def restore_interrupted(target: Path) -> None:
+    """Undo a `replace_dir` killed between its two renames: ``target`` gone, ``.target-old`` still there."""
+    old = target.with_name(f".{target.name}-old")
+    if not target.exists() and old.is_dir():
+        os.replace(old, target)
+
+
 def replace_dir(staging: Path, target: Path) -> None:
-    """Put the finished folder ``staging`` where ``target`` is, with the old one gone only after."""
+    """Put the finished folder ``staging`` where ``target`` is, with the old one gone only after.
+
+    A kill between the two renames leaves ``.target-old``; `restore_interrupted` puts it back.
+    """
+    restore_interrupted(target)
     if target.exists():
         old = target.with_name(f".{target.name}-old")
         shutil.rmtree(old, ignore_errors=True)

@@ -125,6 +125,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     sft: dict[str, Any] | None = None
     needs_priming = cfg.recipe.sft_prime is not None and checkpoint is None
     if needs_priming and not _restore_sft_adapter(policy, run_dir):
+        trim_metrics(run_dir / "metrics.jsonl", "sft", 0)  # a killed priming's lines: it starts over
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)
         print(f"sft priming: {sft['steps']} steps on {sft['rows']} rows", flush=True)
     if cfg.recipe.sft_prime is not None and evaluate:
@@ -151,8 +152,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         dataset = filter_stage(policy, cfg, fmt, dataset, rewards, run_dir)
 
     metrics = run_dir / "metrics.jsonl"
-    if checkpoint:
-        trim_metrics(metrics, "grpo", checkpoint_step(checkpoint))
+    trim_metrics(metrics, "grpo", checkpoint_step(checkpoint) if checkpoint else 0)  # each step logged once
     note_kl_reference(cfg, policy)
     if checkpoint and checkpoint_step(checkpoint) >= cfg.grpo.max_steps > 0:
         # Killed after its last checkpoint: done (HF's Trainer, resumed there, would train one step more).

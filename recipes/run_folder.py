@@ -13,6 +13,8 @@ A run folder is written by one process at a time and describes one config:
   ``config.previous.yaml``.
 * `is_finished`: ``summary.json`` is written last, so a folder that has one holds
   a finished run, and rerunning the same command has nothing left to do.
+* `clean_interrupted_saves`: a kill inside an atomic folder save leaves a staging
+  folder or, between its two renames, the previous folder under ``.NAME-old``.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from recipes.errors import RecipeError
-from recipes.io_utils import atomic_write_text
+from recipes.io_utils import atomic_write_text, restore_interrupted
 
 # Keys that cannot change the adapter or the report: where logs go and how often, how many greedy
 # prompts share one generate() call, how often a checkpoint is written, and the names of things.
@@ -83,7 +86,21 @@ def open_run(run_dir: Path, resolved: dict[str, Any], recipe: str, *, new_run: b
     run_dir.mkdir(parents=True, exist_ok=True)
     claim(run_dir)
     check_same_config(run_dir, resolved)
+    clean_interrupted_saves(run_dir)
     return is_finished(run_dir, recipe)
+
+
+def clean_interrupted_saves(run_dir: Path) -> None:
+    """What a kill inside `io_utils.atomic_save_dir` / `run_dir.save_trained` left: restore a folder caught
+    between its two renames, and delete half-written staging folders (``.adapter-x1y2``, ``.adapter-staging``).
+
+    Only the process holding the folder's lock calls this, so no save of another process is under way.
+    """
+    for old in run_dir.glob(".*-old"):
+        restore_interrupted(run_dir / old.name[1 : -len("-old")])
+    for staging in run_dir.glob(".*-*"):
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def is_finished(run_dir: Path, recipe: str) -> bool:

@@ -62,3 +62,47 @@ def test_new_run_moves_the_old_folder_aside(tmp_path):
     (run / "config.yaml").write_text("learning_rate: 0.1\n")
     assert run_folder.open_run(run, {"learning_rate": 0.5}, "grpo", new_run=True) is False
     assert (tmp_path / "run.1" / "config.yaml").is_file() and not (run / "config.yaml").exists()
+
+
+KILLED_SAVE = """
+import os, signal, sys, pathlib
+from types import SimpleNamespace
+from recipes import io_utils
+from recipes.run_dir import save_trained
+
+run, where = pathlib.Path(sys.argv[1]), sys.argv[2]
+calls = []
+real_replace = os.replace
+
+def replace(src, dst):
+    calls.append(dst)
+    if where == "between renames" and len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # the old folder is aside, the new one not yet in place
+    real_replace(src, dst)
+
+io_utils.os.replace = replace
+
+def save_model(path):
+    (pathlib.Path(path) / "adapter_model.safetensors").write_text("new, half")
+    if where == "while writing":
+        os.kill(os.getpid(), signal.SIGKILL)
+    (pathlib.Path(path) / "adapter_config.json").write_text("{}")
+
+trainer = SimpleNamespace(accelerator=SimpleNamespace(num_processes=1), save_model=save_model)
+save_trained(trainer, run / "adapter")
+"""
+
+
+@pytest.mark.parametrize("where", ["while writing", "between renames"])
+def test_a_kill_inside_save_trained_keeps_the_previous_adapter(tmp_path, where):
+    run = tmp_path / "run"
+    (run / "adapter").mkdir(parents=True)
+    (run / "adapter" / "adapter_model.safetensors").write_text("old")
+    killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(run), where], cwd=REPO)
+    assert killed.returncode == -9
+    leftovers = sorted(p.name for p in run.iterdir() if p.name.startswith("."))
+    assert leftovers  # the staging folder (and, between the renames, .adapter-old) the kill left behind
+
+    run_folder.open_run(run, {}, "grpo")  # what every (re)start does first
+    assert (run / "adapter" / "adapter_model.safetensors").read_text() == "old"
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".lock"]
