@@ -22,7 +22,6 @@ from data_prep.formats import ReasoningFormat
 from recipes import run_folder
 from recipes.alarms import find_alarms
 from recipes.backend import peak_gpu_memory_gib
-from recipes.callbacks import MetricsLogger, SigtermCheckpoint
 from recipes.config import RunConfig, resolved_config
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, read_jsonl, write_json
@@ -33,17 +32,14 @@ from recipes.priming import grpo_prompts, prime_format
 from recipes.run_dir import (
     checkpoint_step,
     last_complete_checkpoint,
-    save_checkpoint_adapter,
-    save_trained,
     trim_metrics,
 )
 from recipes.run_inputs import eval_dataset, eval_source, policy_spec
 from recipes.tracking import configure_wandb
 from recipes.trainer_setup import match_generation_backend, note_kl_reference
+from recipes.training_stage import EXIT_SIGTERM, train_stage
 from recipes.trl_compat import ensure_logprob_kernel
 from rewards import grader_for
-
-EXIT_SIGTERM = 143
 
 
 def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, label: str,
@@ -154,22 +150,10 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     metrics = run_dir / "metrics.jsonl"
     trim_metrics(metrics, "grpo", checkpoint_step(checkpoint) if checkpoint else 0)  # each step logged once
     note_kl_reference(cfg, policy)
-    if checkpoint and checkpoint_step(checkpoint) >= cfg.grpo.max_steps > 0:
-        # Killed after its last checkpoint: done (HF's Trainer, resumed there, would train one step more).
-        save_checkpoint_adapter(policy, checkpoint, run_dir / "adapter")
-        steps, runtime = checkpoint_step(checkpoint), None
-    else:
-        stopper = SigtermCheckpoint().install()
-        trainer = make_trainer(cfg, policy, dataset, rewards, [MetricsLogger(metrics, "grpo"), stopper])
-        try:
-            result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        finally:
-            stopper.uninstall()
-        if stopper.requested:
-            print(f"stopped by SIGTERM at step {trainer.state.global_step}; rerun the same command to resume")
-            return EXIT_SIGTERM
-        save_trained(trainer, run_dir / "adapter")
-        steps, runtime = trainer.state.global_step, result.metrics.get("train_runtime")
+    trained = train_stage(cfg, policy, dataset, rewards, run_dir, checkpoint, make_trainer)
+    if trained is None:
+        return EXIT_SIGTERM
+    steps, runtime = trained
     if cfg.recipe.evaluate:
         stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter", load_eval)
     return _finish(cfg, fmt, run_dir, policy, stages, steps, runtime, sft, started)

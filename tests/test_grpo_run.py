@@ -267,3 +267,62 @@ def test_a_finished_run_rerun_trains_nothing_and_a_changed_config_is_refused(tmp
     steps = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()
              if json.loads(x)["stage"] == "grpo" and "loss" in json.loads(x)]
     assert steps == [1, 2]
+
+
+def _in_process(tmp_path, model_dir, **extra):
+    from recipes.config import load_config
+    from recipes.run_inputs import reward_functions, run_format, train_dataset
+
+    cfg = load_config(write_config(tmp_path, model_dir, **extra), [])
+    fmt = run_format(cfg)
+    return cfg, fmt, train_dataset(cfg), reward_functions(cfg, fmt)
+
+
+def test_a_nan_reward_stops_the_run_by_name_after_saving_the_last_good_step(tmp_path, tiny_model_dir):
+    from recipes import grpo
+    from recipes.errors import RecipeError
+    from recipes.pipeline import run_pipeline
+
+    cfg, fmt, dataset, rewards = _in_process(tmp_path, tiny_model_dir, max_steps=3, save_steps=10)
+    calls = []
+
+    def flaky(completions, **kwargs):
+        calls.append(len(completions))
+        return [float("nan") if len(calls) == 2 and i == 3 else 0.0 for i in range(len(completions))]
+
+    with pytest.raises(RecipeError, match=r"^reward flaky: row 3: returned nan; stopped before training on it, "
+                                          r".*checkpoint-1 holds the last good step") as err:
+        run_pipeline(cfg, fmt, dataset, [*rewards, flaky], resume=False, make_trainer=grpo.make_grpo_trainer)
+    assert "\n" not in str(err.value)
+    run = tmp_path / "run"
+    assert (run / "checkpoint-1" / "trainer_state.json").is_file() and not (run / "adapter").exists()
+    # Fixed, the same run resumes from that checkpoint and finishes.
+    assert run_pipeline(cfg, fmt, dataset, rewards, resume=False, make_trainer=grpo.make_grpo_trainer) == 0
+    assert json.loads((run / "summary.json").read_text())["steps"] == 3
+
+
+def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
+    import errno
+
+    import torch
+
+    from recipes import grpo
+    from recipes.errors import RecipeError
+    from recipes.pipeline import run_pipeline
+
+    cfg, fmt, dataset, rewards = _in_process(tmp_path, tiny_model_dir, max_steps=3, save_steps=1)
+    real_save = torch.save
+
+    def disk_full_at_step_2(obj, f, *args, **kwargs):
+        if "checkpoint-2" in str(f):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", disk_full_at_step_2)
+    run = tmp_path / "run"
+    with pytest.raises(RecipeError, match=rf"^output_dir: the disk is full .* {run / 'checkpoint-1'} is intact"):
+        run_pipeline(cfg, fmt, dataset, rewards, resume=False, make_trainer=grpo.make_grpo_trainer)
+    assert not (run / "checkpoint-2" / "trainer_state.json").exists()
+    monkeypatch.setattr(torch, "save", real_save)  # space freed
+    assert run_pipeline(cfg, fmt, dataset, rewards, resume=False, make_trainer=grpo.make_grpo_trainer) == 0
+    assert (run / "checkpoint-3" / "trainer_state.json").is_file()
