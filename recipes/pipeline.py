@@ -124,6 +124,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         trim_metrics(run_dir / "metrics.jsonl", "sft", 0)  # a killed priming's lines: it starts over
         sft = prime_format(policy, cfg, fmt, dataset, run_dir)
         print(f"sft priming: {sft['steps']} steps on {sft['rows']} rows", flush=True)
+    if sft is None and (run_dir / "priming.json").is_file():
+        sft = read_json(run_dir / "priming.json")  # a resumed run: what its priming did
     if cfg.recipe.sft_prime is not None and evaluate:
         stages["primed"] = evaluate_stage(policy, cfg, fmt, run_dir, "primed", run_dir / "sft_adapter", load_eval)
     if until == "sft":

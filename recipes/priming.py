@@ -24,6 +24,7 @@ assistant turn (`data_prep.chat`), with the model's own chat template.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from data_prep.chat import chat_rows
 from data_prep.formats import ReasoningFormat
 from recipes.callbacks import MetricsLogger
 from recipes.errors import RecipeError
+from recipes.io_utils import atomic_write_text
 from recipes.run_dir import save_trained
 from recipes.trl_defaults import build_like_trl
 
@@ -155,5 +157,7 @@ def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -
     trainer = SFTTrainer(model=policy.model, args=args, train_dataset=data, processing_class=policy.tokenizer,
                          callbacks=[MetricsLogger(run_dir / "metrics.jsonl", "sft")])
     result = trainer.train()
+    info = {"rows": len(data), "steps": result.global_step, "train_runtime": result.metrics.get("train_runtime")}
+    atomic_write_text(run_dir / "priming.json", json.dumps(info) + "\n")  # a resumed run's summary reads it
     save_trained(trainer, run_dir / "sft_adapter")
-    return {"rows": len(data), "steps": result.global_step, "train_runtime": result.metrics.get("train_runtime")}
+    return info

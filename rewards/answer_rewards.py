@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 
 from data_prep.formats import ReasoningFormat
-from rewards.base import reward
+from rewards.base import Screened, reward
 from rewards.correctness import gold_text, is_correct
 from rewards.numbers import join_digit_groups, numbers_in, parse_exact, parse_number
 from rewards.screens import huge_power
@@ -208,7 +208,8 @@ def math_verify(
     parse and comparison. ``signal`` only works on the main thread, so off it the
     limit is off and ``max_chars`` (guess or gold longer than that -> ``wrong``)
     is what bounds the work. Exponent towers and powers of over 100,000 digits
-    (`rewards.screens`) never reach sympy: they score ``wrong``. math-verify is imported when the reward is built,
+    (`rewards.screens`) never reach sympy: they score ``wrong``, counted in
+    ``rewards/math_verify/fallback_frac``. math-verify is imported when the reward is built,
     not when `rewards` is imported.
 
     Range: {wrong, correct}, default {0.0, 1.0}.
@@ -221,4 +222,6 @@ def math_verify(
     if gold is None or not gold.strip():
         return 0.0
     guess = fmt.extract(text)
+    if guess is not None and len(guess) <= max_chars and huge_power(guess):
+        return Screened(wrong)  # never handed to sympy; counted in fallback_frac
     return correct if math_equivalent(guess, gold, timeout_s=timeout_s, max_chars=max_chars) else wrong

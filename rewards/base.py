@@ -29,7 +29,8 @@ positional argument: ``f(text, gold, fmt, question, *, score=...)``.
 
 When a scorer raises on odd output the completion gets the ``fallback`` score,
 and when TRL passes its ``log_metric`` hook (GRPOTrainer does) the share of such
-completions is logged as ``rewards/<name>/fallback_frac``: counted, not hidden.
+completions is logged as ``rewards/<name>/fallback_frac``: counted, not hidden. A
+scorer that declines to read a completion returns `Screened` (a float), counted the same way.
 """
 
 from __future__ import annotations
@@ -42,9 +43,16 @@ from data_prep.formats import ReasoningFormat
 from rewards.completions import completion_text
 from rewards.correctness import gold_text
 
-__all__ = ["Reward", "reward"]
+__all__ = ["Reward", "Screened", "reward"]
 
 Scorer = Callable[..., float]
+
+
+class Screened(float):
+    """A score for output the scorer declined to read (say, an exponent tower: rewards/screens.py).
+
+    It scores as the float it is and is counted in ``fallback_frac`` like an exception's fallback.
+    """
 
 
 class Reward:
@@ -114,7 +122,9 @@ class Reward:
             try:
                 text = completion_text(completion)
                 extra = (question,) if self.needs_question else ()
-                score = float(self.scorer(text, gold_text(gold), self.fmt, *extra, **self.params))
+                raw = self.scorer(text, gold_text(gold), self.fmt, *extra, **self.params)
+                fallbacks += isinstance(raw, Screened)
+                score = float(raw)
             except Exception:  # model output must never crash training
                 score, fallbacks = self.fallback, fallbacks + 1
             scores.append(score)

@@ -4,7 +4,8 @@ math-verify evaluates powers exactly: ``9^{9^{9}}`` or ``99999999999^{99999999}`
 runs into its 5 s time limit (and prints "Timeout during comparison"), so one
 such completion would stall a whole reward batch. No correct answer to a
 recipe's problems is a tower or has more than `MAX_DIGITS` digits, so these are
-screened out before sympy sees them and score as wrong.
+screened out before sympy sees them: `math_verify` scores them wrong and counts them
+in its ``fallback_frac``.
 Written by hand: math-verify has no such screen, only its time limit.
 
 >>> huge_power("9^{9^{9}}"), huge_power("2^2^2"), huge_power("10**10**10"), huge_power("99999999999^{99999999}")

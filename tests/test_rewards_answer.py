@@ -253,5 +253,7 @@ def test_math_verify_never_hands_an_exponent_tower_to_sympy(capsys):
     """math-verify would compute 9^(9^9) exactly into its 5 s limit and print "Timeout during comparison"."""
     [reward] = build_rewards(["math_verify"], FORMATS["boxed"])
     towers = [r"\boxed{9^{9^{9}}}", r"\boxed{10^{10^{10}}}", r"\boxed{99999999999^{99999999}}", r"\boxed{2**2**2**2}"]
-    assert reward(towers + [r"\boxed{2^{10}}"], answer=["1"] * 4 + ["1024"]) == [0.0] * 4 + [1.0]
+    logged = {}
+    scores = reward(towers + [r"\boxed{2^{10}}"], answer=["1"] * 4 + ["1024"], log_metric=logged.__setitem__)
+    assert scores == [0.0] * 4 + [1.0] and logged == {"rewards/math_verify/fallback_frac": 0.8}
     assert capsys.readouterr().out == ""
