@@ -1,6 +1,6 @@
 """Kill a run anywhere, rerun it, and check it ends where an uninterrupted run ends (issue 21).
 
-    .venv/bin/python bench/chaos.py [--kills 20] [--seed 0] [--config CONFIG] [--out runs/chaos] [-- OVERRIDES]
+    .venv/bin/python bench/chaos.py [--kills 20] [--seed 0] [--max-delay S] [--config CONFIG] [--out DIR] [-- OVERRIDES]
 
 1. A reference run: ``python -m recipes.grpo CONFIG OVERRIDES`` uninterrupted, timed (T seconds).
 2. Chains: a chain starts a run into a fresh folder, SIGKILLs it after a random delay in
@@ -143,6 +143,8 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", default=DEMO)
     p.add_argument("--out", type=Path, default=Path("runs/chaos"))
+    p.add_argument("--max-delay", type=float, help="kill within this many seconds of a start (default: the "
+                   "reference's time); small values aim the kills at loading, evaluation and priming")
     p.add_argument("overrides", nargs="*", help=f"after --: recipe overrides (default: {' '.join(SHORT)})")
     args = p.parse_args()
     overrides = args.overrides or SHORT
@@ -158,7 +160,7 @@ def main() -> int:
     while landed < args.kills:
         chain = args.out / f"chain-{len(chains)}"
         cmd, kills = command(args.config, overrides, chain), 0
-        while landed < args.kills and run_killed(cmd, rng.uniform(0.5, seconds)):
+        while landed < args.kills and run_killed(cmd, rng.uniform(0.5, args.max_delay or seconds)):
             landed += 1
             kills += 1
             print(f"kill {landed}/{args.kills} landed in {chain.name}: {progress(chain)}", flush=True)

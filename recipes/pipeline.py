@@ -185,9 +185,9 @@ def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages:
         "regressions": comparison.get("regressions"),
         "alarms": alarms,
     }
-    write_json(run_dir / "summary.json", summary)
     # TRL's card says "fine-tuned version of [None]": the adapter gets one naming its base, data and numbers.
     atomic_write_text(run_dir / "adapter" / "README.md", model_card(resolved_config(cfg), summary, merged=False))
+    write_json(run_dir / "summary.json", summary)  # last: a folder with it holds a finished run (run_folder)
     print(f"adapter: {run_dir / 'adapter'}")  # the report's headline and path were printed by compare
     return 0
 
