@@ -98,7 +98,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     """
     stop_after_preflight = until == "preflight"
     run_dir = Path(cfg.grpo.output_dir)
-    if run_folder.open_run(run_dir, resolved_config(cfg), until, new_run=new_run):
+    resolved = resolved_config(cfg)
+    if run_folder.open_run(run_dir, resolved, until, new_run=new_run):
         print(f"{run_dir} holds this run, finished (summary.json): nothing to do (--new-run starts over)")
         return 0
     checkpoint = last_complete_checkpoint(run_dir)
@@ -106,7 +107,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         print(f"{run_dir} has {checkpoint.name}: resuming from it (delete the folder to start over)")
     elif resume and not checkpoint:
         print(f"--resume: no complete checkpoint in {run_dir}; starting from step 0")
-    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved_config(cfg), sort_keys=False))
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     configure_wandb(cfg, run_dir)
     started = time.time()
 

@@ -102,6 +102,15 @@ def test_headline_dry_run_shows_what_the_gpu_gets(fake_cuda, capsys):
             "(1 prompts x 4) every 1 step(s); the same under Unsloth on a GPU") in out
 
 
+def run_on_an_a100_with_vllm(fake_cuda, main, tmp_path: Path, model_dir: Path) -> Path:
+    """A recipe CLI's whole run with the tiny Unsloth config; Unsloth loaded bf16 with its vLLM engine."""
+    fake_cuda(A100)
+    assert main([str(tiny_unsloth_config(tmp_path, model_dir))]) == 0
+    [loaded] = calls("from_pretrained")
+    assert loaded["fast_inference"] is True and loaded["dtype"] == "torch.bfloat16"
+    return tmp_path / "run"
+
+
 @pytest.mark.slow
 def test_pipeline_with_vllm_engine(fake_cuda, tmp_path, tiny_model_dir):
     """The whole `python -m recipes.grpo` run on an A100-like GPU with vLLM: prime, GRPO, evaluate, report.
@@ -109,11 +118,7 @@ def test_pipeline_with_vllm_engine(fake_cuda, tmp_path, tiny_model_dir):
     Unsloth's real trainers throughout; GRPO's rollouts go through TRL's vLLM generation as Unsloth
     patches it (the model's own engine, the live LoRA as a request built from its tensors).
     """
-    fake_cuda(A100)
-    assert grpo.main([str(tiny_unsloth_config(tmp_path, tiny_model_dir))]) == 0
-    run = tmp_path / "run"
-    [loaded] = calls("from_pretrained")
-    assert loaded["fast_inference"] is True and loaded["dtype"] == "torch.bfloat16"
+    run = run_on_an_a100_with_vllm(fake_cuda, grpo.main, tmp_path, tiny_model_dir)
     generated = calls("fast_generate")
     # Evaluation: base weights, then each stage's adapter folder as a LoRA request; GRPO's rollouts in
     # between: 2 steps x 2 prompts (batch 8 = 2 prompts x 4 generations), the live adapter's tensors.
@@ -137,11 +142,7 @@ def test_sft_recipe_with_vllm_engine(fake_cuda, tmp_path, tiny_model_dir):
     """`python -m recipes.sft` on an A100-like GPU with vLLM: Unsloth's real SFT trainer, evaluation on the engine."""
     from recipes import sft
 
-    fake_cuda(A100)
-    assert sft.main([str(tiny_unsloth_config(tmp_path, tiny_model_dir))]) == 0
-    run = tmp_path / "run"
-    [loaded] = calls("from_pretrained")
-    assert loaded["fast_inference"] is True and loaded["dtype"] == "torch.bfloat16"
+    run = run_on_an_a100_with_vllm(fake_cuda, sft.main, tmp_path, tiny_model_dir)
     # Evaluation: base weights, then the primed adapter as a LoRA request, prompts as token ids.
     generated = calls("fast_generate")
     assert [g["lora_path"] for g in generated] == [None, str(run / "sft_adapter")]
