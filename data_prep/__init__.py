@@ -19,9 +19,11 @@ Columns:
 
 Datasets (`DATASETS`): `arithmetic` (generated, offline; the default of the CPU demo),
 `gsm8k` (`openai/gsm8k`), `openr1_math` (`open-r1/DAPO-Math-17k-Processed` or
-`open-r1/OpenR1-Math-220k`). Each reads a local `.jsonl` / `.json` / `.parquet` instead
-when given `data_file`. Options: `split`, `limit`, `seed`, `format`, plus per-dataset
-knobs (see each module). Any bad input raises `DataError`, a `ValueError` whose message
+`open-r1/OpenR1-Math-220k`), and the evaluation sets `math500` (`HuggingFaceH4/MATH-500`)
+and `aime24` (`HuggingFaceH4/aime_2024`). Each reads a local `.jsonl` / `.json` / `.parquet`
+instead when given `data_file`. Splits: `train`, `test`, and `validation` (held out from
+train, disjoint from test, for choosing checkpoints); the evaluation sets have `test` only.
+Options: `split`, `limit`, `seed`, `format`, plus per-dataset knobs (see each module). Any bad input raises `DataError`, a `ValueError` whose message
 is one line starting with the option to fix, e.g. `data_file: /x.jsonl not found`;
 the recipes print it and exit with status 2.
 """

@@ -10,7 +10,7 @@ A task a 135M model can learn by GRPO on a CPU in minutes, offline. Knobs:
   (or "1,1,1,2") mixes step counts: each problem draws one entry, so [1, 1, 1, 2] makes about
   a quarter of the problems two-step.
 - `phrasing` ("train" | "heldout" | "mixed"): which word-problem templates to use.
-  Default "train" for split="train" and "mixed" for split="test".
+  Default "train" for split="train", "mixed" for "test" and "validation".
 
 Phrasing. *Train* templates and *heldout* templates share no name, object or verb
 (`data_prep.arithmetic_phrasings` holds both); `mixed` picks one per problem at random
@@ -20,12 +20,18 @@ model learned the arithmetic or the training sentences.
 Splits. Every problem's arithmetic (start, operations, operands) is hashed; 1 in 5
 belongs to `test`. The partition ignores seed, knobs and phrasing, so no test problem
 repeats a train problem's arithmetic, whatever seeds or sizes the splits are built with.
+`validation` (for choosing checkpoints without peeking at `test`) draws from the train
+side of the partition with its own random stream: disjoint from `test` by construction,
+but it may share a problem's arithmetic with training rows (a dev set drawn from the
+training distribution). Carving it out of train instead would change which rows
+split="train" generates; this way train and test rows stay byte-identical for every seed.
 
 Rows: `question`, `answer` (the final amount, as a string), `reasoning` (one line per
 step, "12 + 7 = 19\\n19 - 4 = 15", which SFT priming renders into the answer format),
 `phrasing`, and the category columns reports break accuracy down by: `operation` ("add",
 "subtract", "multiply"; "2-step" etc. for chains) and `steps`. `limit` rows (default 1000
-train, 300 test); the first n rows of a bigger request equal a smaller request's rows.
+train, 300 test, 200 validation); the first n rows of a bigger request equal a smaller
+request's rows.
 
 >>> rows = generate(split="train", n=2, seed=0)
 >>> [sorted(r) for r in rows][0]
@@ -59,8 +65,8 @@ __all__ = [
 
 KNOBS = ("min_operand", "max_operand", "operations", "steps", "phrasing")
 PHRASINGS = ("train", "heldout", "mixed")
-SPLITS = ("train", "test")
-DEFAULT_ROWS = {"train": 1000, "test": 300}
+SPLITS = ("train", "test", "validation")
+DEFAULT_ROWS = {"train": 1000, "test": 300, "validation": 200}
 TEST_EVERY = 5  # 1 problem in 5 (by hash of its arithmetic) is a test problem
 MAX_FACTOR = 9
 OPERATION_NAMES = {"+": "add", "-": "subtract", "*": "multiply"}
@@ -207,6 +213,7 @@ def generate(
     if phrasing not in PHRASINGS:
         raise DataError(f"phrasing: unknown {phrasing!r}; expected one of {', '.join(PHRASINGS)}")
     n = DEFAULT_ROWS[split] if n is None else n
+    side = "test" if split == "test" else "train"  # validation draws from the train side of the partition
 
     # One stream per (split, seed): string seeds hash deterministically (not with PYTHONHASHSEED).
     rng = random.Random(f"arithmetic/{split}/{seed}")
@@ -215,7 +222,7 @@ def generate(
         # A single step count draws nothing, so those streams match the pre-mix generator's.
         n_steps = step_choices[0] if len(step_choices) == 1 else rng.choice(step_choices)
         problem = _sample(rng, lo, hi, ops, n_steps)
-        if problem is None or problem_split(problem) != split:
+        if problem is None or problem_split(problem) != side:
             rejected += 1
             if rejected >= _GIVE_UP_AFTER:
                 raise DataError(

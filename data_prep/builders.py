@@ -1,8 +1,8 @@
 """The dataset registry and the finishing every builder shares.
 
-A source module (`arithmetic`, `gsm8k`, `openr1_math`) turns the Hub, a local file or
-a generator into plain rows {question, answer, reasoning}. `Builder` then does the
-rest the same way for all of them:
+A source module (`arithmetic`, `gsm8k`, `openr1_math`, and the evaluation benchmarks
+`math500`, `aime`) turns the Hub, a local file or a generator into plain rows
+{question, answer, reasoning}. `Builder` then does the rest the same way for all of them:
 
 1. checks the common options (split, limit, seed, format) and the source's knobs;
 2. numbers rows in source order (`id`, stable across seeds and limits);
@@ -10,7 +10,10 @@ rest the same way for all of them:
    and are generated `limit` long, so they are not reshuffled);
 4. builds the chat `prompt`: the format's system prompt, then the question.
 
-Columns: prompt, answer, question, reasoning, id (+ phrasing, operation, steps for arithmetic).
+Columns: prompt, answer, question, reasoning, id (+ phrasing, operation, steps for arithmetic;
+subject, level, unique_id for math500). Splits: train and test, plus validation (held out
+from train, disjoint from test) for arithmetic, gsm8k and openr1_math; the benchmarks
+are test only.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 
 from datasets import Dataset
 
-from data_prep import arithmetic, gsm8k, openr1_math
+from data_prep import aime, arithmetic, gsm8k, math500, openr1_math
 from data_prep.common import DataError
 from data_prep.formats import ReasoningFormat, get_format
 
@@ -140,6 +143,8 @@ DATASETS: dict[str, Builder] = {
             openr1_math.KNOBS,
             description="open-r1/DAPO-Math-17k-Processed (en) or open-r1/OpenR1-Math-220k",
         ),
+        Builder("math500", math500.load, math500.KNOBS, description="HuggingFaceH4/MATH-500 (test), LaTeX golds"),
+        Builder("aime24", aime.load, aime.KNOBS, description="HuggingFaceH4/aime_2024: 30 AIME 2024 problems (test)"),
     )
 }
 

@@ -1,5 +1,10 @@
 """GSM8K grade-school math (`openai/gsm8k`, config `main`, splits train/test) or a local copy.
 
+Splits on the Hub: `test` is GSM8K's own test split; `validation` is a fixed 1 in 50 of
+its train split (chosen by a hash of the question: `data_prep.heldout`, independent of
+seed), for choosing checkpoints without peeking at `test`; `train` is the rest of its
+train split. A local file's splits are its own (its `split` column, or the whole file).
+
 Each GSM8K answer is a worked solution whose last line is `#### <gold>`:
 
     Natalia sold 48/2 = <<48/2=24>>24 clips in May.
@@ -20,12 +25,13 @@ from __future__ import annotations
 import re
 
 from data_prep.common import DataError, Table, hub_table, text_value
+from data_prep.heldout import VALIDATION_BUCKET, bucket
 from data_prep.local_files import local_table
 
 __all__ = ["HUB_CONFIG", "HUB_REPO", "KNOBS", "SPLITS", "load", "split_answer"]
 
 HUB_REPO, HUB_CONFIG = "openai/gsm8k", "main"
-SPLITS = ("train", "test")
+SPLITS = ("train", "test", "validation")
 KNOBS = ("question_column", "answer_column")
 
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
@@ -57,8 +63,11 @@ def load(
             raise DataError(
                 f"split: unknown {split!r} for gsm8k on the Hub; expected one of {', '.join(SPLITS)}"
             )
-        table = hub_table(HUB_REPO, HUB_CONFIG, split)
-    return _rows(table, question_column, answer_column)
+        table = hub_table(HUB_REPO, HUB_CONFIG, "test" if split == "test" else "train")
+    rows = _rows(table, question_column, answer_column)
+    if data_file or split == "test":
+        return rows
+    return [r for r in rows if (bucket(r["question"]) == VALIDATION_BUCKET) == (split == "validation")]
 
 
 def _rows(table: Table, question_column: str, answer_column: str) -> list[dict]:

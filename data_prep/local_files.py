@@ -17,7 +17,7 @@ from pathlib import Path
 
 from data_prep.common import DataError, Table, one_line, text_value
 
-__all__ = ["SUFFIXES", "local_table"]
+__all__ = ["SUFFIXES", "local_table", "question_answer_rows", "table_rows"]
 
 SUFFIXES = (".jsonl", ".json", ".parquet")
 SPLIT_COLUMN = "split"
@@ -120,7 +120,12 @@ def question_answer_rows(data_file: str, split: str, question_column: str = "que
     ``reasoning`` is the named column, else a ``reasoning`` column when the file has one, else "".
     Columns in ``keep`` (e.g. a generator's category columns) ride along where the file has them.
     """
-    table = local_table(data_file, split)
+    return table_rows(local_table(data_file, split), question_column, answer_column, reasoning_column, keep)
+
+
+def table_rows(table: Table, question_column: str = "question", answer_column: str = "answer",
+               reasoning_column: str | None = None, keep: Sequence[str] = ()) -> list[dict]:
+    """`question_answer_rows` for any Table (a local file or a Hub split): the same checks and errors."""
     q, a = table.require(question_column), table.require(answer_column)
     r = table.require(reasoning_column) if reasoning_column else ("reasoning" if table.has("reasoning") else None)
     kept = [c for c in keep if table.has(c)]

@@ -10,8 +10,9 @@ Hub sources (option `source`):
   skipped: they have no answer to check.
 
 Both hold only a `train` split, so on the Hub `split="test"` is a fixed held-out 2% of
-it (chosen by a hash of the problem text, independent of seed) and `split="train"`
-is the rest; the two never share a problem.
+it and `split="validation"` another, disjoint 2% (chosen by a hash of the problem text,
+independent of seed: `data_prep.heldout`), and `split="train"` is the rest; no two share
+a problem. A local file's splits are its own (its `split` column, or the whole file).
 
 A local file may be in either layout: the question is the first of `problem`,
 `prompt`, `question`; the gold is `answer` if present, else `solution`; the reasoning
@@ -28,10 +29,10 @@ Answer: ..."); it contradicts the format's system prompt, so it is stripped.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from data_prep.common import DataError, Table, hub_table, text_value
+from data_prep.heldout import TEST_BUCKET, VALIDATION_BUCKET, bucket
 from data_prep.local_files import local_table
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "DAPO_SUFFIX",
     "HUB_SOURCES",
     "KNOBS",
+    "hub_split",
     "is_heldout",
     "load",
     "strip_dapo_instruction",
@@ -49,7 +51,7 @@ HUB_SOURCES: dict[str, tuple[str, str]] = {
     "openr1": ("open-r1/OpenR1-Math-220k", "default"),
 }
 KNOBS = ("source", "question_column", "answer_column", "reasoning_column")
-HELDOUT_EVERY = 50  # 1 problem in 50 is the Hub "test" split
+HUB_SPLITS = {"test": TEST_BUCKET, "validation": VALIDATION_BUCKET}  # the hash bucket of each held-out split
 
 DAPO_PREFIX = (
     "Solve the following math problem step by step. The last line of your response should be of the "
@@ -67,8 +69,16 @@ def strip_dapo_instruction(prompt: str) -> str:
 
 def is_heldout(question: str) -> bool:
     """Whether a Hub problem belongs to the held-out `test` split (stable across runs)."""
-    digest = hashlib.sha256(question.encode("utf-8")).hexdigest()
-    return int(digest, 16) % HELDOUT_EVERY == 0
+    return bucket(question) == TEST_BUCKET
+
+
+def hub_split(question: str) -> str:
+    """The Hub split ("train", "test" or "validation") a problem belongs to.
+
+    >>> sorted({hub_split(f"What is {i} + {i}?") for i in range(400)})
+    ['test', 'train', 'validation']
+    """
+    return next((name for name, b in HUB_SPLITS.items() if bucket(question) == b), "train")
 
 
 def load(
@@ -87,14 +97,15 @@ def load(
     else:
         if source not in HUB_SOURCES:
             raise DataError(f"source: unknown {source!r}; expected one of {', '.join(HUB_SOURCES)}")
-        if split not in ("train", "test"):
-            raise DataError(f"split: unknown {split!r} for openr1_math on the Hub; expected train or test")
+        if split not in ("train", *HUB_SPLITS):
+            raise DataError(
+                f"split: unknown {split!r} for openr1_math on the Hub; expected train, test or validation"
+            )
         repo, config = HUB_SOURCES[source]
         table = hub_table(repo, config, "train")
     rows = _rows(table, question_column, answer_column, reasoning_column, strict=bool(data_file))
     if not data_file:
-        want_test = split == "test"
-        rows = [r for r in rows if is_heldout(r["question"]) == want_test]
+        rows = [r for r in rows if hub_split(r["question"]) == split]
     return rows
 
 

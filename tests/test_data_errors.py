@@ -20,7 +20,7 @@ def fixture(name: str) -> str:
 CASES = {
     "unknown dataset": (
         dict(name="foo"),
-        "dataset: unknown 'foo'; expected one of arithmetic, gsm8k, openr1_math",
+        "dataset: unknown 'foo'; expected one of aime24, arithmetic, gsm8k, math500, openr1_math",
     ),
     "file not found": (
         dict(name="gsm8k", data_file="/nonexistent/x.jsonl"),
@@ -53,8 +53,8 @@ CASES = {
     ),
     "unknown hub split": (dict(name="gsm8k", split="dev"), "split: unknown 'dev' for gsm8k"),
     "unknown arithmetic split": (
-        dict(name="arithmetic", split="validation"),
-        "split: unknown 'validation' for arithmetic",
+        dict(name="arithmetic", split="dev"),
+        "split: unknown 'dev' for arithmetic",
     ),
     "limit zero": (dict(name="arithmetic", limit=0), "limit: must be >= 1"),
     "limit negative": (

@@ -24,8 +24,8 @@ def write_parquet(rows: list[dict], path: Path) -> str:
     return str(path)
 
 
-def test_registry_names_the_three_sources():
-    assert sorted(DATASETS) == ["arithmetic", "gsm8k", "openr1_math"]
+def test_registry_names_the_sources():
+    assert sorted(DATASETS) == ["aime24", "arithmetic", "gsm8k", "math500", "openr1_math"]
 
 
 def test_parquet_gives_the_same_rows_as_jsonl(tmp_path):
@@ -87,11 +87,12 @@ def test_hub_sources_and_a_disjoint_heldout_test_split(monkeypatch, source, repo
     monkeypatch.setattr(data_prep.common, "load_dataset", fake_load_dataset)
     train = build_dataset("openr1_math", source=source)
     test = build_dataset("openr1_math", source=source, split="test")
-    assert calls == [(repo, config, "train")] * 2, "both sources ship only a train split"
-    assert len(train) + len(test) == 400 and 0 < len(test) < 40
+    validation = build_dataset("openr1_math", source=source, split="validation")
+    assert calls == [(repo, config, "train")] * 3, "both sources ship only a train split"
+    assert len(train) + len(test) + len(validation) == 400 and 0 < len(test) < 40
     assert not set(train["question"]) & set(test["question"])
     assert all(is_heldout(q) for q in test["question"])
-    assert set(train["question"]) | set(test["question"]) == set(problems)
+    assert set(train["question"]) | set(test["question"]) | set(validation["question"]) == set(problems)
 
 
 def test_hub_rows_without_a_gold_answer_are_dropped_not_fatal(monkeypatch):
