@@ -12,10 +12,11 @@ STAMP  := $(VENV)/.installed-$(if $(HAS_GPU),gpu,cpu)
 UNSLOTH_CPU := $(VENV)/unsloth-cpu
 UNSLOTH_REAL_ENV := UNSLOTH_ALLOW_CPU=1 PYTHONPATH=$(UNSLOTH_CPU)
 
-.PHONY: bench setup setup-multigpu test test-unsloth-real test-fast test-gpu lint demo dpo-identity-demo grpo-qwen3 grpo-qwen3-gsm8k dry-run clean help
+.PHONY: bench setup setup-multigpu test test-unsloth-real test-fast test-gpu lint demo demo-pass-at-k dpo-identity-demo grpo-qwen3 grpo-qwen3-gsm8k benchmarks-qwen3 dry-run clean help
 
 help:
 	@echo "make demo              CPU, offline: base -> primed -> GRPO-tuned SmolLM2 on arithmetic, with report"
+	@echo "make demo-pass-at-k    after make demo: its three stages sampled 8 times, pass@k report (sharpen or expand?)"
 	@echo "make dpo-identity-demo CPU, offline: DPO teaches SmolLM2 a new name (Deep SmolLM), before/after report"
 	@echo "make test              install what tests need and run them all"
 	@echo "make test-unsloth-real Unsloth's real trainers and configs, generated from TRL on CPU (part of make test)"
@@ -23,6 +24,7 @@ help:
 	@echo "make setup-multigpu    GPU stack + DeepSpeed for accelerate launch (recipes/accelerate/)"
 	@echo "make grpo-qwen3        headline recipe on one CUDA GPU (Qwen3-4B-Base, Unsloth 4-bit + vLLM)"
 	@echo "make grpo-qwen3-gsm8k  the same on GSM8K"
+	@echo "make benchmarks-qwen3  after grpo-qwen3: base vs tuned on MATH-500, AIME 2024, GSM8K (RUN=runs/... to pick)"
 	@echo "make lint              ruff"
 	@echo "make bench             speed ratios with their goals (rewards, evaluation, GRPO step)"
 
@@ -77,6 +79,9 @@ lint: setup
 demo: setup
 	$(PY) -m recipes.grpo recipes/configs/grpo_smollm2_demo.yaml $(ARGS)
 
+demo-pass-at-k: setup
+	$(PY) bench/demo_pass_at_k.py $(or $(RUN),runs/grpo_smollm2_demo) $(ARGS)
+
 dpo-identity-demo: setup
 	$(PY) -m recipes.dpo recipes/configs/dpo_smollm2_identity.yaml $(ARGS)
 
@@ -90,6 +95,11 @@ grpo-qwen3-gsm8k:
 	@$(if $(HAS_GPU),,echo "grpo-qwen3-gsm8k needs a CUDA GPU (nvidia-smi found none); on this machine run: make demo" >&2; exit 2)
 	@$(MAKE) --no-print-directory setup
 	$(PY) -m recipes.grpo recipes/configs/grpo_qwen3_4b_gsm8k.yaml $(ARGS)
+
+benchmarks-qwen3:
+	@$(if $(HAS_GPU),,echo "benchmarks-qwen3 needs a CUDA GPU (nvidia-smi found none)" >&2; exit 2)
+	@$(MAKE) --no-print-directory setup
+	$(PY) -m recipes.benchmarks $(or $(RUN),runs/grpo_qwen3_4b_openr1) $(ARGS)
 
 clean:
 	rm -rf runs .pytest_cache

@@ -1,10 +1,11 @@
 """PNG charts for the comparison report (matplotlib, headless Agg backend).
 
-Two pictures answer the two questions people ask after a run:
+Three pictures answer the questions people ask after a run:
 ``accuracy.png`` -- did each stage get better, and is the gap bigger than the
 noise (Wilson 95% error bars)? ``rewards.png`` -- did the rewards actually
 climb during GRPO, and did learning stall (many groups with zero reward
-spread give GRPO no gradient)? Both return PNG bytes; the caller writes them
+spread give GRPO no gradient)? ``validation.png`` (with ``eval_steps``) -- when was
+the model best, and did it fall after? Each returns PNG bytes; the caller writes them
 atomically and embeds the same bytes in the HTML.
 """
 
@@ -31,14 +32,14 @@ SMOOTH_FROM = 20  # with at least this many points, draw raw values faint and a 
 LENGTH_KEYS = ("completions/mean_length", "completion_length")
 
 
-def _png(fig) -> bytes:
+def to_png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=144, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return buf.getvalue()
 
 
-def _style(ax) -> None:
+def tidy_axes(ax) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e5e7eb", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -71,8 +72,8 @@ def accuracy_chart(stages: Sequence[Mapping[str, Any]]) -> bytes:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_title("Accuracy and format rate (95% Wilson intervals)", fontsize=10.5, loc="left")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False, ncols=2, fontsize=9)
-    _style(ax)
-    return _png(fig)
+    tidy_axes(ax)
+    return to_png(fig)
 
 
 def reward_rows(log: Sequence[Any]) -> list[dict[str, Any]]:
@@ -167,11 +168,11 @@ def reward_chart(log: Sequence[Any]) -> bytes | None:
     ax.set_title(f"GRPO rewards over training{smoothed}", fontsize=10.5, loc="left")
     ax.set_ylabel("mean reward per completion")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
-    _style(ax)
+    tidy_axes(ax)
     if not second:
         ax.set_xlabel("step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        return _png(fig)
+        return to_png(fig)
 
     has_zero_std = any(v is not None for v in zero_std)
     if has_zero_std:
@@ -189,5 +190,25 @@ def reward_chart(log: Sequence[Any]) -> bytes | None:
                frameon=False, fontsize=9)
     ax2.set_xlabel("step")
     ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _style(ax2)
-    return _png(fig)
+    tidy_axes(ax2)
+    return to_png(fig)
+
+
+def validation_chart(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """Validation accuracy (and format rate) of each evaluated checkpoint, the best one marked."""
+    steps = [r["step"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    ax.plot(steps, [r["accuracy"] for r in rows], marker="o", color=ACCURACY_COLOR, label="accuracy", zorder=3)
+    if all(r.get("format_rate") is not None for r in rows):
+        ax.plot(steps, [r["format_rate"] for r in rows], marker=".", color=FORMAT_COLOR, label="format rate")
+    best = max(rows, key=lambda r: (r["accuracy"], -r["step"]))
+    ax.annotate(f"best: step {best['step']}, {best['accuracy']:.1%}", (best["step"], best["accuracy"]),
+                xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8.5)
+    ax.set_ylim(0, 1.08)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("step (saved checkpoint)")
+    ax.set_title(f"Validation accuracy over training (n={rows[0].get('n', '?')}, greedy)", fontsize=10.5, loc="left")
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
+    tidy_axes(ax)
+    return to_png(fig)

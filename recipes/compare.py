@@ -35,9 +35,9 @@ from typing import Any
 from recipes import charts, report
 from recipes.alarms import find_alarms
 from recipes.errors import RecipeError, run_cli
-from recipes.io_utils import atomic_write_bytes, atomic_write_text, read_json, read_jsonl
+from recipes.eval_dirs import check_paired, load_eval_dir, unique_labels
+from recipes.io_utils import atomic_write_bytes, atomic_write_text, read_jsonl
 from recipes.run_stats import (
-    FIELDS,
     EvalRun,
     category_stats,
     find_regressions,
@@ -45,101 +45,9 @@ from recipes.run_stats import (
     train_log_stats,
     transition_stats,
 )
+from recipes.sharpen_or_expand import pass_at_k_chart, sampling_section, sentences
 
 SHARED_SETTINGS = ("dataset", "split", "format", "max_new_tokens")  # a difference here deserves a note
-
-
-# ---------------------------------------------------------------- loading and checks
-
-def _read_json(path: Path) -> Any:
-    try:
-        return read_json(path)
-    except ValueError as err:
-        raise RecipeError(str(err)) from None
-
-
-def _check_row(path: Path, no: int, row: Any) -> None:
-    if not isinstance(row, dict):
-        raise RecipeError(f"{path}: row {no} is not a JSON object")
-    missing = [f for f in FIELDS if f not in row]
-    if missing:
-        raise RecipeError(f"{path}: row {no} misses field(s) {', '.join(missing)}")
-    for name in ("correct", "format_ok"):
-        if not isinstance(row[name], bool):
-            raise RecipeError(f"{path}: row {no}: {name} must be true or false, got {row[name]!r}")
-    if isinstance(row["n_tokens"], bool) or not isinstance(row["n_tokens"], int | float):
-        raise RecipeError(f"{path}: row {no}: n_tokens must be a number, got {row['n_tokens']!r}")
-    if not isinstance(row["id"], int | str) or isinstance(row["id"], bool):
-        raise RecipeError(f"{path}: row {no}: id must be an integer or string, got {row['id']!r}")
-
-
-def load_eval_dir(path: str | Path) -> EvalRun:
-    """Read and validate one evaluation dir; raises `RecipeError` with a one-line reason."""
-    path = Path(path)
-    if not path.is_dir():
-        raise RecipeError(f"{path}: not a directory (expected the --out dir of python -m recipes.evaluate)")
-    for name in ("predictions.jsonl", "summary.json"):
-        if not (path / name).is_file():
-            raise RecipeError(f"{path}: missing {name} (expected the --out dir of python -m recipes.evaluate)")
-    summary = _read_json(path / "summary.json")
-    if not isinstance(summary, dict):
-        raise RecipeError(f"{path / 'summary.json'}: expected a JSON object")
-    preds = path / "predictions.jsonl"
-    try:
-        rows = read_jsonl(preds, tolerate_truncated_tail=False)  # evaluate writes atomically: a cut line is damage
-    except ValueError as err:
-        raise RecipeError(str(err)) from None
-    if not rows:
-        raise RecipeError(f"{preds}: no rows")
-    by_id: dict[Any, dict[str, Any]] = {}
-    for no, row in enumerate(rows, 1):
-        _check_row(preds, no, row)
-        if row["id"] in by_id:
-            raise RecipeError(f"{preds}: row {no}: duplicate id {row['id']!r}")
-        by_id[row["id"]] = row
-    label = str(summary.get("label") or path.name)
-    return EvalRun(path=path, label=label, summary=summary, rows=rows, by_id=by_id)
-
-
-def _sample(ids: set[Any], k: int = 3) -> str:
-    shown = sorted(ids, key=lambda i: (isinstance(i, str), i))[:k]
-    return ", ".join(map(repr, shown)) + (", ..." if len(ids) > k else "")
-
-
-def _short(text: Any, limit: int = 40) -> str:
-    s = repr(text)
-    return s if len(s) <= limit else s[: limit - 4] + "...'"
-
-
-def check_paired(runs: list[EvalRun]) -> None:
-    """Refuse runs that are not on the same examples: same id set, same gold per id, as the first run."""
-    ref = runs[0]
-    for run in runs[1:]:
-        extra, lacking = set(run.by_id) - set(ref.by_id), set(ref.by_id) - set(run.by_id)
-        if extra or lacking:
-            parts = []
-            if extra:
-                parts.append(f"{len(extra)} id(s) not in {ref.path} ({_sample(extra)})")
-            if lacking:
-                parts.append(f"{len(lacking)} id(s) of {ref.path} missing ({_sample(lacking)})")
-            raise RecipeError(f"{run.path}: different examples than {ref.path}: {'; '.join(parts)}")
-        differ = [i for i in ref.by_id if str(ref.by_id[i]["gold"]) != str(run.by_id[i]["gold"])]
-        if differ:
-            i = differ[0]
-            more = f" (and {len(differ) - 1} more id(s))" if len(differ) > 1 else ""
-            raise RecipeError(f"{run.path}: gold for id {i!r} is {_short(run.by_id[i]['gold'])} but "
-                               f"{_short(ref.by_id[i]['gold'])} in {ref.path}{more}")
-
-
-def _unique_labels(runs: list[EvalRun]) -> None:
-    """Two stages both called "tuned" would make an unreadable report: add the dir name, then a number."""
-    seen: set[str] = set()
-    for i, run in enumerate(runs):
-        if run.label in seen:
-            run.label = f"{run.label} ({run.path.name})"
-        if run.label in seen:
-            run.label = f"{run.label} #{i + 1}"
-        seen.add(run.label)
 
 
 # ---------------------------------------------------------------- numbers
@@ -188,7 +96,7 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
         raise RecipeError("eval dirs: need at least two (in stage order, e.g. base tuned)")
     runs = [load_eval_dir(d) for d in eval_dirs]
     check_paired(runs)
-    _unique_labels(runs)
+    unique_labels(runs)
     stages = [stage_stats(r) for r in runs]
     pairs = [(runs[i], runs[i + 1], "step") for i in range(len(runs) - 1)]
     if len(runs) > 2:
@@ -201,14 +109,23 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
         "train_log": None, "alarms": [], "notes": _notes(runs, stages),
     }
     comparison["headline"] = report.headline(comparison)
+    comparison["sampling"] = sampling_section(runs, comparison["notes"])  # pass@k: sharpen or expand
 
     images = {"accuracy.png": charts.accuracy_chart(stages)}
+    if comparison["sampling"]:
+        images["pass_at_k.png"] = pass_at_k_chart(comparison["sampling"])
     if train_log is not None:
         log, truncated = _load_train_log(Path(train_log))
         comparison["train_log"] = train_log_stats(Path(train_log), log)
         comparison["alarms"] = find_alarms(log, {stage["label"]: stage for stage in stages})
         if truncated:
             comparison["notes"].append(f"{train_log}: the last line was cut short (killed run?) and was skipped.")
+        validation = [r for r in log if isinstance(r, dict) and r.get("stage") == "validation"]
+        if validation:  # eval_steps: checkpoints on the validation split (recipes.checkpoint_eval)
+            images["validation.png"] = charts.validation_chart(validation)
+            best = max(validation, key=lambda r: (r["accuracy"], -r["step"]))
+            comparison["validation"] = {"best": best["checkpoint"], "best_accuracy": best["accuracy"],
+                                        "last": validation[-1]["checkpoint"], "last_accuracy": validation[-1]["accuracy"]}
         rewards_png = charts.reward_chart(log)
         if rewards_png is None:
             comparison["notes"].append(f"{train_log}: no line with rewards, so no reward chart.")
@@ -224,7 +141,8 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
         atomic_write_bytes(out / name, png)
     atomic_write_text(out / "comparison.json", json.dumps(comparison, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(out / "report.md", report.render_markdown(comparison, examples, list(images)))
-    captions = {"accuracy.png": "accuracy and format rate by stage", "rewards.png": "rewards over training"}
+    captions = {"accuracy.png": "accuracy and format rate by stage", "rewards.png": "rewards over training",
+                "pass_at_k.png": "pass@k by stage", "validation.png": "validation accuracy over training"}
     atomic_write_text(out / "report.html",
                       report.render_html(comparison, examples, {captions[k]: v for k, v in images.items()}))
     return comparison
@@ -243,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     comparison = compare(args.eval_dirs, args.out, args.train_log, args.title)
     print(comparison["headline"])
+    for sentence in sentences(comparison["sampling"]) if comparison["sampling"] else ():
+        print(sentence)
     for line in report.category_lines(comparison):
         print(line)
     print(f"report: {Path(args.out) / 'report.html'}")

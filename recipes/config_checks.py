@@ -36,6 +36,38 @@ def check_before_trl(recipe, trl_values: dict[str, Any]) -> None:
             raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
     if not recipe.reward_funcs:
         raise RecipeError("reward_funcs: expected at least one reward name")
+    _check_evaluation(recipe, trl_values)
+
+
+def _check_evaluation(recipe, trl_values: dict[str, Any]) -> None:
+    """Sampled evaluation, checkpoint evaluation and decontamination keys."""
+    for name in ("eval_samples", "eval_limit_during_training", "decontaminate_ngram"):
+        if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
+            raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
+    if recipe.eval_temperature < 0 or not 0 < recipe.eval_top_p <= 1:
+        raise RecipeError("eval_temperature/eval_top_p: expected temperature >= 0 and top_p in (0, 1]")
+    if recipe.eval_samples > 1 and recipe.eval_temperature == 0:
+        raise RecipeError(f"eval_temperature: eval_samples {recipe.eval_samples} need a temperature > 0 "
+                          "(greedy draws one answer; open-r1 uses 0.6)")
+    if recipe.select_checkpoint not in ("last", "best"):
+        raise RecipeError(f"select_checkpoint: expected last or best, got {recipe.select_checkpoint!r}")
+    if recipe.decontaminate not in ("check", "drop"):
+        raise RecipeError(f"decontaminate: expected check or drop, got {recipe.decontaminate!r}")
+    every = trl_values.get("eval_steps")
+    if trl_values.get("eval_strategy") not in (None, "no") and every is not None:
+        raise RecipeError("eval_strategy: leave it at no; with eval_steps the recipe evaluates each saved "
+                          "checkpoint on the validation split itself (TRL's own evaluation needs an eval loss)")
+    if every is None:
+        if recipe.select_checkpoint == "best":
+            raise RecipeError("select_checkpoint: best needs eval_steps (which checkpoints to evaluate)")
+        return
+    save = trl_values.get("save_steps", 500)
+    if every != int(every) or every < 1 or int(every) % int(save):
+        raise RecipeError(f"eval_steps: expected a whole multiple of save_steps ({save}): the recipe evaluates "
+                          f"saved checkpoints, got {every}")
+    if recipe.validation_split == recipe.eval_split:
+        raise RecipeError(f"validation_split: {recipe.validation_split!r} is also eval_split; choosing a "
+                          "checkpoint on the test split would peek at the final report's problems")
 
 
 def check_grpo(recipe, grpo) -> None:

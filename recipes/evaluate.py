@@ -1,27 +1,26 @@
-"""Accuracy and format rate of a model (optionally + a trained LoRA adapter) on a split.
+"""Accuracy, pass@k and format rate of a model (optionally + a trained LoRA adapter) on a split.
 
     python -m recipes.evaluate --model smollm2-135m-instruct --dataset gsm8k \\
         --data-file tests/fixtures/gsm8k_sample.jsonl --limit 20 --out runs/eval/base
+    python -m recipes.evaluate --adapter runs/demo/adapter --samples 8 --temperature 0.6 --out runs/demo/eval8
 
-Scoring uses the same `format.extract` and answer check that the training
-rewards use (`rewards.is_correct`, or math-verify's equivalence for recipes
-that train on `math_verify`: ``rewards.grader_for``), so "correct" here is
-exactly "top answer reward" there. Generation is greedy and batched
+Scoring uses the answer check the training rewards use (`recipes.scoring`), so
+"correct" here is exactly "top answer reward" there. Greedy by default;
+``--samples N --temperature T [--top-p P]`` draws N completions per problem for
+pass@k and maj@N, as open-r1 and lm-evaluation-harness report them. Batched
 (`recipes.generation`: vLLM when Unsloth built an engine, HF otherwise). Writes
-``predictions.jsonl`` (one row per example) and ``summary.json`` into
-``--out``; ``recipes.compare`` reads both. With ``--adapter RUN_DIR/adapter``
-every setting the run's own evaluation used (format, data, split, limit,
-token budget, 4-bit, chat template, grader) comes from ``RUN_DIR/config.yaml``
-unless given here, so a re-evaluation reproduces the run's report.
+``predictions.jsonl`` (one row per example) and ``summary.json`` into ``--out``,
+which ``recipes.compare`` reads. With ``--adapter RUN_DIR/adapter`` every setting
+the run's own evaluation used (format, data, split, limit, token budget, decoding,
+4-bit, chat template, grader) comes from ``RUN_DIR/config.yaml`` unless given
+here, so a re-evaluation reproduces the run's report; ``--run RUN_DIR`` takes the
+same settings for the base model (no adapter).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,90 +28,36 @@ from data_prep import build_dataset
 from data_prep.formats import FORMATS, ReasoningFormat, get_format
 from recipes.backend import resolve_backend, vllm_installed
 from recipes.errors import RecipeError, run_cli
-from recipes.generation import generate
+from recipes.generation import Sampling, sample
 from recipes.io_utils import write_json, write_jsonl_atomic
 from recipes.model import Policy, PolicySpec, load_policy
-from rewards import GRADERS, grader_for, is_correct
-
-VERSIONED = ("torch", "transformers", "trl", "peft", "datasets", "unsloth", "vllm")
-
-
-def library_versions() -> dict[str, str]:
-    found = {}
-    for name in VERSIONED:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-# lm-evaluation-harness's GSM8K "flexible-extract": numbers (with $ , .) anywhere, the last one counts.
-FLEXIBLE_NUMBER = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")
-
-
-def last_number(text: str) -> str | None:
-    """The completion's last number, format or no format (lm-eval's flexible-extract).
-
-    >>> last_number("So 12 + 7 = 19, and she has $1,600."), last_number("no digits")
-    ('$1,600.', None)
-    """
-    found = FLEXIBLE_NUMBER.findall(text)
-    return next((m for m in found[-1] if m), None) if found else None
-
-
-def score(rows: list[dict], completions: list[tuple[str, int]], fmt: ReasoningFormat,
-          grade: Callable[[str | None, object], bool] = is_correct) -> list[dict]:
-    """Per-example records: the grader is the format's extract + the recipe's answer check."""
-    records = []
-    for row, (text, n_tokens) in zip(rows, completions, strict=True):
-        extracted = fmt.extract(text)
-        # Short scalar columns of the data (arithmetic's phrasing/operation/steps, a MATH subject or
-        # level) ride along: reports break accuracy down by every categorical one.
-        categories = {k: v for k, v in row.items()
-                      if k not in ("prompt", "answer", "question", "reasoning", "id")
-                      and isinstance(v, str | int) and len(str(v)) <= 40}
-        records.append({
-            **categories,
-            "id": int(row["id"]),
-            "question": row["question"],
-            "gold": row["answer"],
-            "completion": text,
-            "extracted": extracted,
-            "correct": bool(grade(extracted, row["answer"])),
-            # Fair to a model that answers in prose: its last number, whatever the format.
-            "flexible_correct": bool(grade(last_number(text), row["answer"])),
-            "format_ok": bool(fmt.exact_match(text)),
-            "n_tokens": int(n_tokens),
-        })
-    return records
-
-
-def summarize(records: list[dict], meta: dict[str, Any]) -> dict[str, Any]:
-    n = len(records)
-    correct = sum(r["correct"] for r in records)
-    return {
-        **meta,
-        "n": n,
-        "correct": correct,
-        "accuracy": correct / n if n else 0.0,
-        "flexible_accuracy": sum(r.get("flexible_correct", False) for r in records) / n if n else 0.0,
-        "format_rate": sum(r["format_ok"] for r in records) / n if n else 0.0,
-        "mean_tokens": sum(r["n_tokens"] for r in records) / n if n else 0.0,
-        "versions": library_versions(),
-    }
+from recipes.scoring import decoding_of, score, summarize
+from rewards import GRADERS, grader_for
 
 
 def evaluate_policy(policy: Policy, dataset, fmt: ReasoningFormat, out_dir: str | Path, *,
                     max_new_tokens: int, batch_size: int, meta: dict[str, Any],
-                    grader: str = "exact") -> dict[str, Any]:
-    """Generate, score and write ``predictions.jsonl`` + ``summary.json``; returns the summary."""
+                    grader: str = "exact", samples: int = 1, temperature: float = 0.0,
+                    top_p: float = 1.0) -> dict[str, Any]:
+    """Generate, score and write ``predictions.jsonl`` + ``summary.json``; returns the summary.
+
+    ``samples`` > 1 draws that many completions per problem at ``temperature``/``top_p``
+    (`recipes.scoring`: pass@k and maj@n); 1 with temperature 0 is greedy.
+    """
     rows = list(dataset)
-    completions = generate(policy, [r["prompt"] for r in rows], max_new_tokens, batch_size,
-                           desc=f"evaluate {meta.get('label', '')}".strip())
-    records = score(rows, completions, fmt, GRADERS[grader])
+    check_decoding(samples, temperature, top_p)
+    if temperature > 0:
+        import transformers
+
+        transformers.set_seed(int(meta.get("seed") or 0))  # the same draws on a rerun (HF generation)
+    sampling = Sampling(max_new_tokens, n=samples, temperature=temperature, top_p=top_p)
+    label = meta.get("label", "")
+    groups = sample(policy, [r["prompt"] for r in rows], sampling, batch_size,
+                    desc=f"evaluate {label}{f' x{samples}' if samples > 1 else ''}".strip())
+    records = score(rows, groups, fmt, GRADERS[grader])
+    decoding = decoding_of(samples, temperature, top_p, max_new_tokens)
     summary = summarize(records, {**meta, "format": fmt.name, "max_new_tokens": max_new_tokens,
-                                  "grader": grader})
+                                  "grader": grader}, decoding)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl_atomic(out / "predictions.jsonl", records)
@@ -120,11 +65,11 @@ def evaluate_policy(policy: Policy, dataset, fmt: ReasoningFormat, out_dir: str 
     return summary
 
 
-def run_config_of(adapter: str) -> dict[str, Any]:
-    """The resolved config.yaml saved beside an adapter by recipes.grpo (or {})."""
+def run_config_of(run_dir: str | Path) -> dict[str, Any]:
+    """The resolved config.yaml recipes.grpo saved in a run folder (or {})."""
     import yaml
 
-    path = Path(adapter).parent / "config.yaml"
+    path = Path(run_dir) / "config.yaml"
     if not path.is_file():
         return {}
     return yaml.safe_load(path.read_text()) or {}
@@ -134,7 +79,7 @@ def run_config_of(adapter: str) -> dict[str, Any]:
 CLI_DEFAULTS: dict[str, Any] = {
     "dataset": "arithmetic", "data_file": None, "split": "test", "format": "unsloth", "limit": None,
     "seed": 0, "max_new_tokens": 256, "batch_size": 32, "backend": "auto", "load_in_4bit": False,
-    "chat_template": "auto", "grader": "exact",
+    "chat_template": "auto", "grader": "exact", "samples": 1, "temperature": 0.0, "top_p": 1.0,
 }
 
 
@@ -142,6 +87,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m recipes.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="hub id, local path or packaged alias (default: the run's model)")
     p.add_argument("--adapter", help="RUN_DIR/adapter of a trained LoRA; the run's settings become the defaults")
+    p.add_argument("--run", help="RUN_DIR whose config.yaml gives the defaults, without its adapter (the base model "
+                                 "as that run evaluated it; default: the adapter's folder)")
     p.add_argument("--dataset", help="arithmetic, gsm8k or openr1_math (default: the run's eval set, else arithmetic)")
     p.add_argument("--data-file", help="local jsonl/parquet instead of the hub")
     p.add_argument("--split", help="default: the run's eval_split, else test")
@@ -155,6 +102,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--load-in-4bit", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--chat-template", help="auto | model | format")
     p.add_argument("--grader", choices=sorted(GRADERS), help="answer check (default: the run's, else exact)")
+    p.add_argument("--samples", type=int, help="completions per problem (default: the run's eval_samples, else 1)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (default: the run's, else 0: greedy)")
+    p.add_argument("--top-p", type=float, help="nucleus sampling (default: the run's eval_top_p, else 1.0)")
     p.add_argument("--label", help="stage name shown in reports (default: base, or tuned with --adapter)")
     p.add_argument("--out", required=True)
     return p.parse_args(argv)
@@ -175,19 +125,24 @@ def run_settings(run_cfg: dict[str, Any]) -> dict[str, Any]:
         "batch_size": run_cfg.get("eval_batch_size"), "backend": run_cfg.get("backend"),
         "load_in_4bit": run_cfg.get("load_in_4bit"), "chat_template": run_cfg.get("chat_template"),
         "grader": grader_for(run_cfg["reward_funcs"]) if run_cfg.get("reward_funcs") else None,
-        "dataset_kwargs": run_cfg.get("eval_dataset_kwargs") or run_cfg.get("dataset_kwargs"),
+        "dataset_kwargs": run_cfg.get("eval_dataset_kwargs") or (run_cfg.get("dataset_kwargs") if same_data else None),
+        "samples": run_cfg.get("eval_samples"), "temperature": run_cfg.get("eval_temperature"),
+        "top_p": run_cfg.get("eval_top_p"),
     }
     return {k: v for k, v in found.items() if v is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    run_cfg = run_config_of(args.adapter) if args.adapter else {}
+    run_dir = args.run or (Path(args.adapter).parent if args.adapter else None)
+    run_cfg = run_config_of(run_dir) if run_dir else {}
     model = args.model or run_cfg.get("model_name")
     if not model:
         raise RecipeError("model: pass --model (or --adapter of a run whose config.yaml names it)")
     given = {k: v for k, v in vars(args).items() if v is not None}
     from_run = run_settings(run_cfg)
+    if args.dataset and args.dataset != from_run.get("dataset"):  # the run's data settings travel with its data only
+        from_run = {k: v for k, v in from_run.items() if k not in ("data_file", "split", "limit", "dataset_kwargs")}
     opts = {**CLI_DEFAULTS, **from_run, **given}
     backend = resolve_backend(opts["backend"])  # unsloth first, before anything imports transformers
     try:
@@ -197,11 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         fmt = get_format(opts["format"], system)
     except ValueError as err:
         raise RecipeError(str(err)) from None
-    for name in ("limit", "max_new_tokens", "batch_size"):
+    for name in ("limit", "max_new_tokens", "batch_size", "samples"):
         if opts[name] is not None and opts[name] < 1:
             raise RecipeError(f"{name.replace('_', '-')}: expected a positive integer, got {opts[name]}")
-    # Builder knobs travel only with the run's own data (a --dataset of another kind has other knobs).
-    knobs = from_run.get("dataset_kwargs") if opts["dataset"] == from_run.get("dataset") else None
+    check_decoding(opts["samples"], opts["temperature"], opts["top_p"])
+    knobs = from_run.get("dataset_kwargs")
     dataset = build_dataset(opts["dataset"], split=opts["split"], limit=opts["limit"], seed=opts["seed"],
                             format=fmt, data_file=opts["data_file"], **(knobs or {}))
     spec = PolicySpec(
@@ -220,10 +175,31 @@ def main(argv: list[str] | None = None) -> int:
         "data_file": opts["data_file"], "split": opts["split"], "seed": opts["seed"], "backend": policy.backend,
     }
     summary = evaluate_policy(policy, dataset, fmt, args.out, max_new_tokens=opts["max_new_tokens"],
-                              batch_size=opts["batch_size"], meta=meta, grader=opts["grader"])
-    print(f"{meta['label']}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
-          f"format {summary['format_rate']:.1%}, mean tokens {summary['mean_tokens']:.1f} -> {args.out}")
+                              batch_size=opts["batch_size"], meta=meta, grader=opts["grader"],
+                              samples=opts["samples"], temperature=opts["temperature"], top_p=opts["top_p"])
+    print(f"{meta['label']}: {result_line(summary)} -> {args.out}")
     return 0
+
+
+def check_decoding(samples: int, temperature: float, top_p: float) -> None:
+    """One line for a decoding that cannot be drawn (before any model loads)."""
+    if temperature < 0:
+        raise RecipeError(f"temperature: expected >= 0 (0 is greedy), got {temperature}")
+    if not 0 < top_p <= 1:
+        raise RecipeError(f"top-p: expected a number in (0, 1], got {top_p}")
+    if samples > 1 and temperature == 0:
+        raise RecipeError(f"temperature: {samples} samples need a temperature > 0 (greedy draws one answer)")
+
+
+def result_line(summary: dict[str, Any]) -> str:
+    """``accuracy 41.0% (41/100), format 97.0%``, and pass@1/pass@N/maj@N when sampled."""
+    line = (f"accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
+            f"format {summary['format_rate']:.1%}, mean tokens {summary['mean_tokens']:.1f}")
+    n = summary.get("decoding", {}).get("samples", 1)
+    if n > 1:
+        line += (f"; pass@1 {summary['pass_at_k']['1']:.1%}, pass@{n} {summary['pass_at_k'][str(n)]:.1%}, "
+                 f"maj@{n} {summary['maj_at_n']:.1%} (T={summary['decoding']['temperature']})")
+    return line
 
 
 if __name__ == "__main__":

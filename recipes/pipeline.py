@@ -20,21 +20,19 @@ import yaml
 
 from data_prep.formats import ReasoningFormat
 from recipes import run_folder
-from recipes.alarms import find_alarms
-from recipes.backend import peak_gpu_memory_gib
+from recipes.checkpoint_eval import CheckpointEvaluator, best_checkpoint, select_best
 from recipes.config import RunConfig, resolved_config
-from recipes.errors import RecipeError
-from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, read_jsonl, write_json
+from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, write_json
 from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
 from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
-from recipes.model_card import model_card
 from recipes.priming import grpo_prompts, prime_format
 from recipes.run_dir import (
     checkpoint_step,
     last_complete_checkpoint,
     trim_metrics,
 )
-from recipes.run_inputs import eval_dataset, eval_source, policy_spec
+from recipes.run_end import finish_run
+from recipes.run_inputs import eval_dataset, eval_source, policy_spec, validation_dataset
 from recipes.tracking import configure_wandb
 from recipes.trainer_setup import match_generation_backend, note_kl_reference
 from recipes.training_stage import EXIT_SIGTERM, train_stage
@@ -45,7 +43,7 @@ from rewards import grader_for
 def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, label: str,
                    adapter_dir: Path | None, load_eval: Callable[[], Any]) -> dict[str, Any]:
     """Evaluate the policy as it is now on the held-out split; reuse a finished result on resume."""
-    from recipes.evaluate import evaluate_policy
+    from recipes.evaluate import evaluate_policy, result_line
 
     out = run_dir / "eval" / label
     if (out / "summary.json").is_file():
@@ -62,10 +60,42 @@ def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, 
     tokens = r.eval_base_max_new_tokens if label == "base" and r.eval_base_max_new_tokens else r.eval_max_new_tokens
     with _adapter_off(policy) if adapter_dir is None else contextlib.nullcontext():
         summary = evaluate_policy(policy, load_eval(), fmt, out, max_new_tokens=tokens,
-                                  batch_size=r.eval_batch_size, meta=meta, grader=grader_for(r.reward_funcs))
-    print(f"{label}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']}), "
-          f"format {summary['format_rate']:.1%}", flush=True)
+                                  batch_size=r.eval_batch_size, meta=meta, grader=grader_for(r.reward_funcs),
+                                  samples=r.eval_samples, temperature=r.eval_temperature, top_p=r.eval_top_p)
+    print(f"{label}: {result_line(summary)}", flush=True)
     return summary
+
+
+def _decontaminate(cfg: RunConfig, dataset, run_dir: Path, load_eval: Callable[[], Any]):
+    """Training rows sharing an n-gram with the evaluation set: decontamination.json, one line, dropped if asked."""
+    from recipes.decontaminate import REPORT, check, drop_flagged, skip_reason
+
+    r = cfg.recipe
+    (name, data_file), train = eval_source(cfg), f"{r.dataset} ({r.dataset_split})"
+    evals = f"{data_file or name} ({r.eval_split})"
+    reason = skip_reason((r.dataset, r.data_file), (name, data_file))
+    if reason:
+        write_json(run_dir / REPORT, {"train": train, "eval": evals, "skipped": reason})
+        print(f"decontaminate: skipped: {reason}", flush=True)
+        return dataset
+    report = check(dataset, load_eval(), r.decontaminate_ngram, run_dir, train, evals)
+    dropped = r.decontaminate == "drop" and report["flagged"] > 0
+    print(f"decontaminate: {report['flagged']} of {report['train_rows']} training rows share an n-gram "
+          f"(n = {report['ngram']}) with the {report['eval_rows']} evaluation problems"
+          f"{' (dropped)' if dropped else ''} -> {run_dir / REPORT}", flush=True)
+    return drop_flagged(dataset, report) if dropped else dataset
+
+
+def _name_best_checkpoint(cfg: RunConfig, policy, run_dir: Path) -> None:
+    """One line naming the best validated checkpoint; with ``select_checkpoint: best`` it becomes adapter/."""
+    best = best_checkpoint(run_dir)
+    if best is None:
+        print("validation: no checkpoint was evaluated (eval_steps beyond max_steps?)")
+        return
+    said = f"validation: best {best['checkpoint']} ({best['accuracy']:.1%} on {best['n']} {cfg.recipe.validation_split} problems)"
+    if cfg.recipe.select_checkpoint == "best" and select_best(policy, run_dir):
+        said += "; select_checkpoint: best, so adapter/ holds it"
+    print(said, flush=True)
 
 
 def _adapter_off(policy):
@@ -111,11 +141,13 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     configure_wandb(cfg, run_dir)
     started = time.time()
 
+    load_eval = functools.cache(lambda: eval_dataset(cfg))  # built once, and only if a stage still needs it
+    if cfg.recipe.evaluate and not stop_after_preflight:  # a run with an evaluation set: is training in it?
+        dataset = _decontaminate(cfg, dataset, run_dir, load_eval)
     policy = load_policy(policy_spec(cfg))
     ensure_logprob_kernel()  # after unsloth's import; a no-op where Triton exists
     match_generation_backend(cfg, policy)
     stages: dict[str, dict] = {}
-    load_eval = functools.cache(lambda: eval_dataset(cfg))  # built once, and only if a stage still needs it
     evaluate = cfg.recipe.evaluate and not stop_after_preflight
     if evaluate:
         stages["base"] = evaluate_stage(policy, cfg, fmt, run_dir, "base", None, load_eval)
@@ -133,7 +165,7 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         with atomic_save_dir(run_dir / "adapter") as staging:
             shutil.copytree(run_dir / "sft_adapter", staging, dirs_exist_ok=True)
         done = sft or {}  # {} when a resumed run found its SFT adapter already trained
-        return _finish(cfg, fmt, run_dir, policy, stages, done.get("steps"), done.get("train_runtime"), sft, started,
+        return finish_run(cfg, fmt, run_dir, policy, stages, done.get("steps"), done.get("train_runtime"), sft, started,
                        recipe="sft")
     held_out = len(dataset)
     dataset = grpo_prompts(cfg, dataset)
@@ -151,56 +183,18 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         dataset = filter_stage(policy, cfg, fmt, dataset, rewards, run_dir)
 
     metrics = run_dir / "metrics.jsonl"
-    trim_metrics(metrics, "grpo", checkpoint_step(checkpoint) if checkpoint else 0)  # each step logged once
+    for stage in ("grpo", "validation"):  # each step logged once
+        trim_metrics(metrics, stage, checkpoint_step(checkpoint) if checkpoint else 0)
     note_kl_reference(cfg, policy)
-    trained = train_stage(cfg, policy, dataset, rewards, run_dir, checkpoint, make_trainer)
+    validating = () if cfg.grpo.eval_steps is None else (CheckpointEvaluator(
+        cfg, policy, fmt, run_dir, validation_dataset(cfg), grader_for(cfg.recipe.reward_funcs)),)
+    trained = train_stage(cfg, policy, dataset, rewards, run_dir, checkpoint, make_trainer, validating)
     if trained is None:
         return EXIT_SIGTERM
     steps, runtime = trained
+    if validating:
+        validating[0].catch_up(steps)  # a run killed after its last save, before that save's evaluation
+        _name_best_checkpoint(cfg, policy, run_dir)
     if cfg.recipe.evaluate:
         stages["tuned"] = evaluate_stage(policy, cfg, fmt, run_dir, "tuned", run_dir / "adapter", load_eval)
-    return _finish(cfg, fmt, run_dir, policy, stages, steps, runtime, sft, started)
-
-
-def _finish(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages: dict[str, dict], steps,
-            runtime, sft: dict[str, Any] | None, started: float, recipe: str = "grpo") -> int:
-    """Report, alarms, summary.json and the adapter's model card: the end of every training run."""
-    report = _write_report(run_dir, stages) if cfg.recipe.evaluate and len(stages) > 1 else None
-    metrics = run_dir / "metrics.jsonl"
-    comparison = read_json(run_dir / "report" / "comparison.json") if report else {}
-    alarms = comparison["alarms"] if "alarms" in comparison else find_alarms(
-        read_jsonl(metrics) if metrics.is_file() else [], stages)
-    for alarm in alarms:
-        print(f"alarm: {alarm['kind']}: {alarm['message']}")
-    summary = {
-        "run_name": cfg.grpo.run_name, "recipe": recipe,
-        "model": cfg.recipe.model_name, "backend": policy.backend,
-        "format": fmt.name, "dataset": cfg.recipe.dataset, "steps": steps,
-        "train_runtime_s": runtime, "wall_time_s": round(time.time() - started, 1),
-        "sft_prime": sft, "adapter": str(run_dir / "adapter"), "report": report,
-        "peak_gpu_memory_gib": peak_gpu_memory_gib(),
-        "stages": {k: {m: v.get(m) for m in ("accuracy", "flexible_accuracy", "format_rate", "correct", "n")}
-                   for k, v in stages.items()},
-        # Accuracy by category (operation, steps, phrasing, ...) and every significant drop, as in the report.
-        "headline": comparison.get("headline"), "by_category": comparison.get("categories"),
-        "regressions": comparison.get("regressions"),
-        "alarms": alarms,
-    }
-    # TRL's card says "fine-tuned version of [None]": the adapter gets one naming its base, data and numbers.
-    atomic_write_text(run_dir / "adapter" / "README.md", model_card(resolved_config(cfg), summary, merged=False))
-    write_json(run_dir / "summary.json", summary)  # last: a folder with it holds a finished run (run_folder)
-    print(f"adapter: {run_dir / 'adapter'}")  # the report's headline and path were printed by compare
-    return 0
-
-
-def _write_report(run_dir: Path, stages: dict[str, dict]) -> str:
-    from recipes.compare import main as compare_main
-
-    out = run_dir / "report"
-    argv = [str(run_dir / "eval" / label) for label in stages]
-    argv += ["--out", str(out)]
-    if (run_dir / "metrics.jsonl").is_file():
-        argv += ["--train-log", str(run_dir / "metrics.jsonl")]
-    if compare_main(argv):
-        raise RecipeError(f"report: could not compare {', '.join(stages)} in {run_dir / 'eval'}")
-    return str(out / "report.html")
+    return finish_run(cfg, fmt, run_dir, policy, stages, steps, runtime, sft, started)

@@ -46,6 +46,7 @@ from recipes.report_wording import (
     transition_name,
     verdict,
 )
+from recipes.sharpen_or_expand import table_rows
 
 __all__ = ["ALPHA", "category_lines", "format_p", "headline", "md_text", "render_html", "render_markdown"]
 
@@ -173,11 +174,36 @@ def report_rows(comparison: Mapping[str, Any], examples: Sequence[Sequence[Examp
                         "rows": [_regression_row(r) for r in comparison.get("regressions") or []]},
         "no_regression": no_regression_sentence(comparison),
         "categories": [_category_table(comparison, c) for c in comparison.get("categories") or []],
-        "train_log": train_log_sentence(comparison["train_log"]) if comparison.get("train_log") else "",
+        "train_log": " ".join(filter(None, (train_log_sentence(comparison["train_log"]) if comparison.get("train_log")
+                                            else "", _validation_sentence(comparison.get("validation"))))),
         "alarms": comparison.get("alarms") or [], "notes": comparison.get("notes") or [],
         "examples": [_changed_examples(t, exs) for t, exs in zip(transitions, examples, strict=True)],
         "method": METHOD,
+        "sampling": _sampling(comparison.get("sampling")),
     }
+
+
+def _validation_sentence(v: Mapping[str, Any] | None) -> str:
+    if not v:
+        return ""
+    return (f"Validation (eval_steps): best {v['best']} at {pct(v['best_accuracy'])}, "
+            f"last {v['last']} at {pct(v['last_accuracy'])}.")
+
+
+def _sampling(section: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The pass@k table, each comparison's strict and flexible verdicts, and its new and lost problems."""
+    if not section:
+        return None
+    n = section["samples"]
+    comparisons = [{"name": f"{c['after']} vs {c['before']}", "before": c["before"], "after": c["after"],
+                    "sentences": [c[g]["sentence"] for g in ("strict", "flexible")],
+                    "new": c["strict"]["new_rows"], "lost": c["strict"]["lost_rows"],
+                    "n_new": len(c["strict"]["new"]), "n_lost": len(c["strict"]["lost"])}
+                   for c in section["comparisons"]]
+    return {"rows": table_rows(section), "n": n, "comparisons": comparisons,
+            "header": ["stage", "pass@1 (95% CI)", f"pass@{n} (95% CI)", f"maj@{n}", "flexible pass@1",
+                       f"flexible pass@{n}", f"flexible maj@{n}"],
+            "decoding": f"{n} samples per problem, temperature {section['temperature']}, top_p {section['top_p']}"}
 
 
 # ---------------------------------------------------------------- pages

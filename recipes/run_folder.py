@@ -68,7 +68,7 @@ def check_same_config(run_dir: Path, resolved: dict[str, Any]) -> None:
     if not path.is_file():
         return
     old = yaml.safe_load(path.read_text()) or {}
-    changed = {k for k in set(old) | set(resolved) if old.get(k) != resolved.get(k)}
+    changed = {k for k in set(old) | set(resolved) if old.get(k) != resolved.get(k) and not _new_at_default(old, k, resolved)}
     refused = sorted(changed - HARMLESS)
     if refused:
         diffs = "; ".join(f"{k}: {old.get(k)!r} -> {resolved.get(k)!r}" for k in refused)
@@ -76,6 +76,21 @@ def check_same_config(run_dir: Path, resolved: dict[str, Any]) -> None:
                           "to move it aside and start over, or give this run another --run_name")
     if changed:
         atomic_write_text(run_dir / "config.previous.yaml", path.read_text())
+
+
+def _new_at_default(old: dict[str, Any], key: str, resolved: dict[str, Any]) -> bool:
+    """A recipe key added by a later version of this repo, at its default: the old run behaved so too."""
+    import dataclasses
+
+    from recipes.recipe_arguments import RecipeArguments
+
+    if key in old or key not in resolved:
+        return False
+    for f in dataclasses.fields(RecipeArguments):
+        if f.name == key:
+            default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+            return resolved[key] == default
+    return False
 
 
 def open_run(run_dir: Path, resolved: dict[str, Any], recipe: str, *, new_run: bool = False) -> bool:

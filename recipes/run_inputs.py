@@ -62,11 +62,32 @@ def eval_source(cfg: RunConfig) -> tuple[str, str | None]:
     return r.eval_dataset, r.eval_data_file
 
 
+def eval_knobs(cfg: RunConfig) -> dict:
+    """The held-out set's builder knobs: its own, else the training set's when it is the same dataset.
+
+    (A gsm8k evaluation of an openr1_math run must not get ``source: dapo``.)
+    """
+    r = cfg.recipe
+    same = eval_source(cfg)[0] == r.dataset
+    return r.eval_dataset_kwargs or (r.dataset_kwargs if same else None) or {}
+
+
 def eval_dataset(cfg: RunConfig):
     r = cfg.recipe
     name, data_file = eval_source(cfg)
     return build_dataset(name, split=r.eval_split, limit=r.eval_limit, seed=cfg.grpo.seed, format=run_format(cfg),
-                         data_file=data_file, **(r.eval_dataset_kwargs or r.dataset_kwargs or {}))
+                         data_file=data_file, **eval_knobs(cfg))
+
+
+def validation_dataset(cfg: RunConfig):
+    """The problems ``eval_steps`` evaluates checkpoints on: the training source's ``validation_split``.
+
+    The training source, not the evaluation set: a benchmark (math500, aime24) has only its test
+    problems, and every builder's validation split is disjoint from its test split.
+    """
+    r = cfg.recipe
+    return build_dataset(r.dataset, split=r.validation_split, limit=r.eval_limit_during_training,
+                         seed=cfg.grpo.seed, format=run_format(cfg), data_file=r.data_file, **(r.dataset_kwargs or {}))
 
 
 def reward_functions(cfg: RunConfig, fmt: ReasoningFormat) -> list:

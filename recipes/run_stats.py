@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from recipes import charts, report
+from recipes.scoring import SAMPLED_FIELDS
 from recipes.stats import paired_outcomes, wilson_interval
 
 FIELDS = ("id", "question", "gold", "completion", "extracted", "correct", "format_ok", "n_tokens")
@@ -65,7 +66,7 @@ def category_columns(rows: list[dict[str, Any]]) -> list[str]:
     """
     if not rows:
         return []
-    names = [k for k in rows[0] if k not in FIELDS]
+    names = [k for k in rows[0] if k not in FIELDS and k not in SAMPLED_FIELDS]
     found = []
     for name in names:
         values = [r.get(name) for r in rows]

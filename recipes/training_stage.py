@@ -31,14 +31,17 @@ EXIT_SIGTERM = 143
 
 
 def train_stage(cfg: RunConfig, policy, dataset, rewards: list, run_dir: Path, checkpoint: Path | None,
-                make_trainer: Callable[..., Any]) -> tuple[int, float | None] | None:
-    """(steps, train_runtime) once ``run_dir/adapter`` holds the trained adapter; None when SIGTERM stopped it."""
+                make_trainer: Callable[..., Any], callbacks: tuple = ()) -> tuple[int, float | None] | None:
+    """(steps, train_runtime) once ``run_dir/adapter`` holds the trained adapter; None when SIGTERM stopped it.
+
+    ``callbacks`` ride along with the trainer's own (`recipes.checkpoint_eval` evaluates checkpoints).
+    """
     if checkpoint and checkpoint_step(checkpoint) >= cfg.grpo.max_steps > 0:
         save_checkpoint_adapter(policy, checkpoint, run_dir / "adapter")
         return checkpoint_step(checkpoint), None
     stopper = SigtermCheckpoint().install()
     trainer = make_trainer(cfg, policy, dataset, guard(rewards),
-                           [MetricsLogger(run_dir / "metrics.jsonl", "grpo"), stopper])
+                           [MetricsLogger(run_dir / "metrics.jsonl", "grpo"), stopper, *callbacks])
     try:
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     except RewardFailure as failure:

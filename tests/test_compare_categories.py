@@ -20,8 +20,8 @@ import pytest
 
 from data_prep.formats import FORMATS
 from recipes.compare import main
-from recipes.evaluate import score
 from recipes.run_stats import category_columns
+from recipes.scoring import score
 
 PRIMED, TUNED = {0, 1, *range(10, 20)}, set(range(10))
 

@@ -168,7 +168,10 @@ def test_headline_dry_run_works_on_cpu(capsys):
 ])
 def test_gpu_dry_runs_print_the_batch_arithmetic_a_gpu_gets(name, data, batch, capsys):
     config = REPO / "recipes/configs" / f"{name}.yaml"
-    code, out, err = run([config, "--dry-run", "--data_file", FIXTURES / data, "--sft_prime", "null"], capsys)
+    # A local eval file makes the dry run build the evaluation set too (the openr1 recipe's gsm8k
+    # evaluation was once handed the training set's `source: dapo` knob and could not be built).
+    code, out, err = run([config, "--dry-run", "--data_file", FIXTURES / data, "--sft_prime", "null",
+                          "--eval_data_file", FIXTURES / "gsm8k_sample.jsonl"], capsys)
     assert code == 0, err
     [line] = [x for x in out.splitlines() if x.startswith("batch ")]
     assert batch in line and line.endswith("top_k -1 (vLLM's off) with vLLM")

@@ -7,7 +7,7 @@ import json
 from data_prep.formats import FORMATS
 from recipes.errors import run_cli
 from recipes.evaluate import main as evaluate_main
-from recipes.evaluate import score
+from recipes.scoring import score
 from tests.conftest import FIXTURES
 
 
@@ -70,7 +70,7 @@ def test_generation_leaves_the_shared_tokenizer_as_it_found_it(tiny_model_dir):
 
 def test_flexible_accuracy_counts_the_last_number_of_prose_answers():
     # A base model answering in prose scores 0 on the strict format but not on flexible-extract.
-    from recipes.evaluate import summarize
+    from recipes.scoring import summarize
 
     fmt = FORMATS["r1"]
     rows = [{"id": i, "question": f"q{i}", "answer": "19"} for i in range(3)]

@@ -70,3 +70,10 @@ def test_the_lower_layers_never_import_recipes():
     for name, targets in graph.items():
         if name.startswith(("data_prep", "rewards")):
             assert not any(t.startswith("recipes") for t in targets), (name, targets)
+
+
+def test_no_module_is_over_12_kb():
+    # Small modules with one job each (DESIGN.md): a module past this has two jobs to split.
+    big = {str(p.relative_to(REPO)): p.stat().st_size for pkg in (*PACKAGES, "bench") for p in (REPO / pkg).rglob("*.py")
+           if p.stat().st_size > 12_000}
+    assert not big, big

@@ -106,3 +106,11 @@ def test_a_kill_inside_save_trained_keeps_the_previous_adapter(tmp_path, where):
     run_folder.open_run(run, {}, "grpo")  # what every (re)start does first
     assert (run / "adapter" / "adapter_model.safetensors").read_text() == "old"
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".lock"]
+
+
+def test_a_run_made_before_a_key_existed_resumes_when_the_key_is_at_its_default(tmp_path):
+    # A folder written by an older version of the repo has no eval_samples; the default (1) is what it did.
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"learning_rate": 2e-4}))
+    run_folder.check_same_config(tmp_path, {"learning_rate": 2e-4, "eval_samples": 1, "select_checkpoint": "last"})
+    with pytest.raises(RecipeError, match=r"eval_samples: None -> 8"):
+        run_folder.check_same_config(tmp_path, {"learning_rate": 2e-4, "eval_samples": 8})
