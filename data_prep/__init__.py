@@ -20,7 +20,8 @@ Columns:
 Datasets (`DATASETS`): `arithmetic` (generated, offline; the default of the CPU demo),
 `gsm8k` (`openai/gsm8k`), `openr1_math` (`open-r1/DAPO-Math-17k-Processed` or
 `open-r1/OpenR1-Math-220k`), and the evaluation sets `math500` (`HuggingFaceH4/MATH-500`)
-and `aime24` (`HuggingFaceH4/aime_2024`). Each reads a local `.jsonl` / `.json` / `.parquet`
+and `aime24` (`HuggingFaceH4/aime_2024`), and `hub`: any Hub dataset, told its columns
+(`data_prep.hub_dataset`). Each reads a local `.jsonl` / `.json` / `.parquet` / `.csv`
 instead when given `data_file`. Splits: `train`, `test`, and `validation` (held out from
 train, disjoint from test, for choosing checkpoints); the evaluation sets have `test` only.
 Options: `split`, `limit`, `seed`, `format`, plus per-dataset knobs (see each module). Any bad input raises `DataError`, a `ValueError` whose message

@@ -1,8 +1,9 @@
 """The dataset registry and the finishing every builder shares.
 
-A source module (`arithmetic`, `gsm8k`, `openr1_math`, and the evaluation benchmarks
-`math500`, `aime`) turns the Hub, a local file or a generator into plain rows
-{question, answer, reasoning}. `Builder` then does the rest the same way for all of them:
+A source module (`arithmetic`, `gsm8k`, `openr1_math`, the evaluation benchmarks
+`math500`, `aime`, and `hub_dataset`: any dataset whose columns the config names) turns
+the Hub, a local file or a generator into plain rows {question, answer, reasoning}.
+`Builder` then does the rest the same way for all of them:
 
 1. checks the common options (split, limit, seed, format) and the source's knobs;
 2. numbers rows in source order (`id`, stable across seeds and limits);
@@ -11,9 +12,9 @@ A source module (`arithmetic`, `gsm8k`, `openr1_math`, and the evaluation benchm
 4. builds the chat `prompt`: the format's system prompt, then the question.
 
 Columns: prompt, answer, question, reasoning, id (+ phrasing, operation, steps for arithmetic;
-subject, level, unique_id for math500). Splits: train and test, plus validation (held out
-from train, disjoint from test) for arithmetic, gsm8k and openr1_math; the benchmarks
-are test only.
+subject, level, unique_id for math500; a hub dataset's own scalar columns). Splits: train
+and test, plus validation (held out from train, disjoint from test) for arithmetic, gsm8k
+and openr1_math; the benchmarks are test only; hub reads the split named, or holds it out.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 from datasets import Dataset
 
-from data_prep import aime, arithmetic, gsm8k, math500, openr1_math
+from data_prep import aime, arithmetic, gsm8k, hub_dataset, math500, openr1_math
 from data_prep.common import DataError
 from data_prep.formats import ReasoningFormat, get_format
 
@@ -145,12 +146,15 @@ DATASETS: dict[str, Builder] = {
         ),
         Builder("math500", math500.load, math500.KNOBS, description="HuggingFaceH4/MATH-500 (test), LaTeX golds"),
         Builder("aime24", aime.load, aime.KNOBS, description="HuggingFaceH4/aime_2024: 30 AIME 2024 problems (test)"),
+        Builder("hub", hub_dataset.load, hub_dataset.KNOBS,
+                description="any Hub dataset or local file: name its question/answer columns"),
     )
 }
 
 
 def build_dataset(
     name: str,
+    /,
     *,
     split: str = "train",
     limit: int | None = None,
@@ -159,7 +163,10 @@ def build_dataset(
     data_file: str | None = None,
     **knobs: object,
 ) -> Dataset:
-    """Build dataset `name`; see the package docstring. Bad input raises a one-line DataError."""
+    """Build dataset `name`; see the package docstring. Bad input raises a one-line DataError.
+
+    `name` is positional-only, so a builder may take a knob called `name` (hub's Hub config).
+    """
     try:
         builder = DATASETS[name]
     except (KeyError, TypeError):

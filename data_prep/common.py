@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from datasets import load_dataset
+from datasets import Value, load_dataset
 
 from data_prep.errors import DataError, one_line
 
-__all__ = ["DataError", "Table", "hub_table", "one_line", "text_value"]
+__all__ = ["DataError", "Table", "hub_table", "one_line", "question_text", "text_value"]
 
 
 @dataclass
@@ -27,12 +27,15 @@ class Table:
     for the Hub); `origin` names the file or Hub repo. `fetch(columns)` returns
     `(row_number, record)` pairs holding (at least) those columns; row numbers are
     1-based positions in the file, so "row 3" is the third record a user sees.
+    `scalars` lists the columns whose type says one str/number per row (a Hub split's
+    features, a parquet schema), or is None where only the values can tell (JSON, CSV).
     """
 
     field: str
     origin: str
     columns: list[str]
     fetch: Callable[[Sequence[str]], list[tuple[int, dict]]]
+    scalars: list[str] | None = None
 
     def has(self, column: str) -> bool:
         return column in self.columns
@@ -77,7 +80,8 @@ def hub_table(repo: str, config: str | None, split: str) -> Table:
         keep = [c for c in columns if c in ds.column_names]
         return list(enumerate(ds.select_columns(keep).to_list(), start=1))
 
-    return Table(field="dataset", origin=label, columns=list(ds.column_names), fetch=fetch)
+    scalars = [c for c, f in ds.features.items() if isinstance(f, Value)]
+    return Table(field="dataset", origin=label, columns=list(ds.column_names), fetch=fetch, scalars=scalars)
 
 
 def text_value(value: object) -> str:
@@ -87,3 +91,15 @@ def text_value(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def question_text(value: object) -> str:
+    """A problem cell as text; a chat list (DAPO's raw `prompt` layout) gives its last user turn.
+
+    >>> question_text([{"role": "system", "content": "Be brief."}, {"role": "user", "content": " 1+1? "}])
+    '1+1?'
+    """
+    if isinstance(value, list):
+        turns = [m.get("content", "") for m in value if isinstance(m, dict) and m.get("role") == "user"]
+        return text_value(turns[-1] if turns else "")
+    return text_value(value)

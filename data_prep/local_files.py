@@ -1,4 +1,4 @@
-"""Local data files (`--data_file`): JSON lines, a JSON list of objects, or parquet.
+"""Local data files (`--data_file`): JSON lines, a JSON list of objects, parquet or CSV.
 
 Any builder can read its source from a file instead of the Hub; the builder decides
 which columns it needs (and the `question_column` / `answer_column` /
@@ -6,11 +6,14 @@ which columns it needs (and the `question_column` / `answer_column` /
 a `split` column: then `split` keeps the rows whose `split` equals it.
 
 JSON is parsed with the standard library so a broken line is reported by its line
-number; parquet is read with pyarrow (a `datasets` dependency), only the needed columns.
+number; parquet is read with pyarrow (a `datasets` dependency), only the needed columns;
+CSV with the standard library's reader, a header row naming the columns and every cell
+text (an empty cell is an empty value).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +22,7 @@ from data_prep.common import DataError, Table, one_line, text_value
 
 __all__ = ["SUFFIXES", "local_table", "question_answer_rows", "table_rows"]
 
-SUFFIXES = (".jsonl", ".json", ".parquet")
+SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 SPLIT_COLUMN = "split"
 
 
@@ -36,10 +39,11 @@ def local_table(path: str, split: str) -> Table:
             f"data_file: {path} has unsupported type {suffix or '(none)'!r}; expected {', '.join(SUFFIXES)}"
         )
 
+    scalars = None
     if suffix == ".parquet":
-        columns, fetch_all = _parquet(file)
+        columns, fetch_all, scalars = _parquet(file)
     else:
-        records = _json_records(file)
+        records = _csv_records(file) if suffix == ".csv" else _json_records(file)
         columns = list(dict.fromkeys(key for record in records for key in record))
 
         def fetch_all(wanted: Sequence[str]) -> list[dict]:
@@ -61,7 +65,19 @@ def local_table(path: str, split: str) -> Table:
             raise DataError(f"split: no rows with split {split!r} in {path} (found: {found})")
         return kept
 
-    return Table(field="data_file", origin=str(path), columns=columns, fetch=fetch)
+    return Table(field="data_file", origin=str(path), columns=columns, fetch=fetch, scalars=scalars)
+
+
+def _csv_records(file: Path) -> list[dict]:
+    with file.open(newline="", encoding="utf-8") as f:
+        try:
+            records = list(csv.DictReader(f))
+        except csv.Error as exc:
+            raise DataError(f"data_file: {file} is not readable CSV ({one_line(exc, 160)})") from None
+    for row, record in enumerate(records, start=1):
+        if None in record:  # DictReader files cells past the header under the key None
+            raise DataError(f"data_file: row {row} of {file} has more cells than its header row")
+    return records
 
 
 def _json_records(file: Path) -> list[dict]:
@@ -99,17 +115,19 @@ def _json_records(file: Path) -> list[dict]:
 
 
 def _parquet(file: Path):
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        columns = list(pq.read_schema(file).names)
+        schema = pq.read_schema(file)
     except Exception as exc:  # pyarrow raises several types for a non-parquet file
         raise DataError(f"data_file: {file} is not a readable parquet file ({one_line(exc, 160)})") from None
 
     def fetch_all(wanted: Sequence[str]) -> list[dict]:
         return pq.read_table(file, columns=list(wanted)).to_pylist()
 
-    return columns, fetch_all
+    scalars = [f.name for f in schema if not pa.types.is_nested(f.type)]
+    return list(schema.names), fetch_all, scalars
 
 
 def question_answer_rows(data_file: str, split: str, question_column: str = "question",

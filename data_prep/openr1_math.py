@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 
-from data_prep.common import DataError, Table, hub_table, text_value
+from data_prep.common import DataError, Table, hub_table, question_text, text_value
 from data_prep.heldout import TEST_BUCKET, VALIDATION_BUCKET, bucket
 from data_prep.local_files import local_table
 
@@ -132,7 +132,7 @@ def _rows(
     for n, record in table.fetch(wanted):
         if text_value(record.get("question_type")).lower() == "proof":
             continue
-        question = strip_dapo_instruction(_question_text(record.get(q)))
+        question = strip_dapo_instruction(question_text(record.get(q)))
         gold = text_value(record.get(a))
         if not question or not gold:
             if not strict:
@@ -143,10 +143,3 @@ def _rows(
         rows.append({"question": question, "answer": gold, "reasoning": reasoning})
     return rows
 
-
-def _question_text(value: object) -> str:
-    """A problem cell as text; a chat list (raw DAPO layout) gives its last user turn."""
-    if isinstance(value, list):
-        turns = [m.get("content", "") for m in value if isinstance(m, dict) and m.get("role") == "user"]
-        return text_value(turns[-1] if turns else "")
-    return text_value(value)

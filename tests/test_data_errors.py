@@ -20,7 +20,7 @@ def fixture(name: str) -> str:
 CASES = {
     "unknown dataset": (
         dict(name="foo"),
-        "dataset: unknown 'foo'; expected one of aime24, arithmetic, gsm8k, math500, openr1_math",
+        "dataset: unknown 'foo'; expected one of aime24, arithmetic, gsm8k, hub, math500, openr1_math",
     ),
     "file not found": (
         dict(name="gsm8k", data_file="/nonexistent/x.jsonl"),

@@ -25,7 +25,7 @@ def write_parquet(rows: list[dict], path: Path) -> str:
 
 
 def test_registry_names_the_sources():
-    assert sorted(DATASETS) == ["aime24", "arithmetic", "gsm8k", "math500", "openr1_math"]
+    assert sorted(DATASETS) == ["aime24", "arithmetic", "gsm8k", "hub", "math500", "openr1_math"]
 
 
 def test_parquet_gives_the_same_rows_as_jsonl(tmp_path):
