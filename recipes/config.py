@@ -104,7 +104,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None, *, trl_cla
     extra_args = extra(**values["extra"]) if extra else None
     trl_config = _build_trl_config(owners["grpo"], values["grpo"])
     if trl_class == "GRPOConfig":
-        check_grpo(recipe, trl_config)
+        check_grpo(recipe, trl_config, Path(path).parent)
     explicit = {k: v for owner in values.values() for k, v in owner.items()}
     return RunConfig(recipe, trl_config, str(path), explicit, backend, backend_problem, extra_args)
 
@@ -133,6 +133,10 @@ def resolved_config(cfg: RunConfig) -> dict[str, Any]:
     for name in sorted(keep & trl_fields):
         out[name] = plain(getattr(cfg.grpo, name))
     out["config_file"] = cfg.source
+    if hasattr(cfg.grpo, "importance_sampling_level"):  # GRPO: the variant in force, defaults included
+        from recipes.variants import in_force
+
+        out["grpo_variant"] = in_force(cfg.grpo)
     return {k: v for k, v in out.items() if not is_secret(k)}
 
 

@@ -7,6 +7,7 @@ derived ``generation_batch_size``. Both raise `RecipeError`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from recipes.errors import RecipeError
@@ -35,7 +36,7 @@ def check_before_trl(recipe, trl_values: dict[str, Any]) -> None:
         if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
             raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
     if not recipe.reward_funcs:
-        raise RecipeError("reward_funcs: expected at least one reward name")
+        raise RecipeError("reward_funcs: expected at least one reward (a name, module:function or file.py:function)")
     _check_evaluation(recipe, trl_values)
 
 
@@ -70,8 +71,18 @@ def _check_evaluation(recipe, trl_values: dict[str, Any]) -> None:
                           "checkpoint on the test split would peek at the final report's problems")
 
 
-def check_grpo(recipe, grpo) -> None:
-    """Group arithmetic, checked after TRL derived generation_batch_size."""
+def check_grpo(recipe, grpo, config_dir: str | Path | None = None) -> None:
+    """Group arithmetic, checked after TRL derived generation_batch_size; the rewards (`check_rewards`).
+
+    A user's reward (``module:function``, ``file.py:function``, a file looked up in ``config_dir``
+    first) is imported here, so a bad one stops the run before any data or model loads.
+    """
+    from rewards import check_rewards
+
+    try:
+        check_rewards(recipe.reward_funcs, recipe.format, recipe.reward_params, base_dir=config_dir)
+    except (ValueError, TypeError) as err:
+        raise RecipeError(str(err).strip().splitlines()[0]) from None
     if grpo.generation_batch_size % grpo.num_generations:
         raise RecipeError(
             f"num_generations: {grpo.num_generations} must divide the generation batch "

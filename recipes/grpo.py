@@ -37,6 +37,7 @@ from recipes.run_inputs import (
     run_format,
     train_dataset,
 )
+from recipes.variants import caveats, in_force, unsloth_differences
 
 
 def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> None:
@@ -53,6 +54,11 @@ def print_plan(cfg: RunConfig, dataset, rewards: list, fmt: ReasoningFormat) -> 
           f"{g.generation_batch_size // g.num_generations} prompts per generation batch, "
           f"<= {g.max_completion_length} tokens, beta {g.beta:g}, vLLM {g.use_vllm}")
     print(f"batch      {describe_batch(cfg)}")
+    print(f"variant    {in_force(g)}")
+    for line in caveats(g):
+        print(f"note       {line}")
+    for line in unsloth_differences(g) if r.backend != "transformers" else ():
+        print(f"unsloth    {line}")
     if r.balance_by:
         print(f"batches    prompts in turns by {r.balance_by} (TRL's shuffle off)")
     if r.sft_prime:
@@ -131,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     dataset = train_dataset(cfg)
     check_balance_column(dataset, cfg.recipe.balance_by)
     grpo_prompts(cfg, dataset)  # priming leaves GRPO some prompts: fail now, not after the first evaluation
-    rewards = reward_functions(cfg, fmt)
+    rewards = reward_functions(cfg, fmt, dataset.column_names)  # a user's reward's columns: checked now
     eval_name, eval_file = eval_source(cfg)
     if cfg.recipe.evaluate and (eval_file or eval_name == "arithmetic"):
         eval_dataset(cfg)  # local eval data: fail now, not after training (hub data is fetched later)

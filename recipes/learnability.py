@@ -18,6 +18,7 @@ from recipes.config import RunConfig
 from recipes.errors import RecipeError
 from recipes.generation import Sampling, sample
 from recipes.io_utils import read_json, write_json
+from recipes.reward_guard import RewardFailure, guard, score_now
 from rewards import GRADERS, grader_for
 
 EXIT_NO_SIGNAL = 3
@@ -36,7 +37,7 @@ def score_groups(rows: list[dict], groups: list[list[tuple[str, int]]], rewards:
         texts = [text for text, _ in group]
         completions = [[{"role": "assistant", "content": t}] for t in texts]
         columns = {k: [v] * len(texts) for k, v in row.items() if k != "prompt"}
-        scores = [f(completions, prompts=[row["prompt"]] * len(texts), **columns) for f in rewards]
+        scores = [_score(f, completions, [row["prompt"]] * len(texts), columns) for f in guard(rewards)]
         totals = [sum(w * (s[i] or 0.0) for w, s in zip(weights, scores, strict=True)) for i in range(len(texts))]
         for name, s in zip(names, scores, strict=True):
             per_reward[name].extend(x or 0.0 for x in s)
@@ -54,6 +55,14 @@ def score_groups(rows: list[dict], groups: list[list[tuple[str, int]]], rewards:
         "reward_means": {n: statistics.fmean(v) for n, v in per_reward.items()},
         "prompt_pass_rates": prompt_pass,
     }
+
+
+def _score(reward, completions: list, prompts: list, columns: dict[str, list]) -> list:
+    """One reward on one group, guarded as in training: a user's reward that fails is one line here too."""
+    try:
+        return score_now(reward, completions=completions, prompts=prompts, **columns)
+    except RewardFailure as failure:
+        raise RecipeError(f"{failure} (while scoring samples before training)") from None
 
 
 def verdict(stats: dict[str, Any]) -> tuple[str, str]:

@@ -36,17 +36,22 @@ class RecipeArguments:
     system_prompt: str | None = field(default=None, metadata={
         "help": "Replaces the format's system prompt in every prompt (training, priming, evaluation). "
                 "Each prompt token is computed at every step: the CPU demo uses a short one."})
-    dataset: str = field(default="arithmetic", metadata={"help": "arithmetic, gsm8k or openr1_math."})
-    data_file: str | None = field(default=None, metadata={"help": "Local jsonl/parquet instead of the hub."})
+    dataset: str = field(default="arithmetic", metadata={
+        "help": "arithmetic, gsm8k, openr1_math, math500, aime24, or hub (any dataset: dataset_kwargs names its columns)."})
+    data_file: str | None = field(default=None, metadata={"help": "Local jsonl/json/parquet/csv instead of the hub."})
     dataset_split: str = field(default="train", metadata={"help": "Training split."})
     dataset_limit: int | None = field(default=None, metadata={"help": "Use at most this many rows."})
     dataset_kwargs: dict | None = field(default=None, metadata={
         "help": "Builder knobs, e.g. {max_operand: 30, operations: '+-'} for arithmetic, {source: dapo}."})
     # --- rewards (weights: GRPOConfig.reward_weights) ---
     reward_funcs: list[str] = field(default_factory=lambda: DEFAULT_REWARDS.split(","), metadata={
-        "help": "Reward names from rewards.REGISTRY (comma list or YAML list)."})
+        "help": "Reward names from rewards.REGISTRY, or your own with TRL's signature (sync or async): "
+                "package.module:function (trl.rewards:think_format_reward) or path/to/file.py:function, a "
+                "relative path read from the config file's folder, then the current one (comma list or YAML list)."})
     reward_params: dict | None = field(default=None, metadata={
-        "help": "Per-reward score parameters, e.g. {answer: {correct: 2.0}}."})
+        "help": "Per-reward parameters, e.g. {answer: {correct: 2.0}}; for your own reward, keyed by the entry or "
+                "its function name: a factory's arguments (a callable that takes no completions, e.g. "
+                "trl.rewards:get_soft_overlong_punishment) or keyword arguments bound to a reward function."})
     # --- evaluation before/after ---
     evaluate: bool = field(default=False, metadata={"help": "Evaluate base and tuned, write the report."})
     eval_dataset: str | None = field(default=None, metadata={"help": "Defaults to `dataset`."})

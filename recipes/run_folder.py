@@ -36,6 +36,7 @@ from recipes.io_utils import atomic_write_text, restore_interrupted
 HARMLESS = frozenset({
     "logging_steps", "report_to", "wandb_project", "log_completions", "num_completions_to_print",
     "eval_batch_size", "save_steps", "config_file", "run_name", "output_dir",
+    "grpo_variant",  # worded from the keys above it (recipes.variants), which are compared themselves
 })
 
 _HELD: dict[Path, Any] = {}  # lock file -> its open handle: closing it would release the lock

@@ -8,6 +8,7 @@ module and none imports another.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from data_prep import build_dataset
@@ -90,9 +91,14 @@ def validation_dataset(cfg: RunConfig):
                          seed=cfg.grpo.seed, format=run_format(cfg), data_file=r.data_file, **(r.dataset_kwargs or {}))
 
 
-def reward_functions(cfg: RunConfig, fmt: ReasoningFormat) -> list:
+def reward_functions(cfg: RunConfig, fmt: ReasoningFormat, columns: list[str] | None = None) -> list:
+    """The config's rewards; a user's file reward is looked up next to the config file first.
+
+    ``columns``: the training data's, which a user's reward that requires a column is checked against.
+    """
     try:
-        return build_rewards(cfg.recipe.reward_funcs, fmt, params=cfg.recipe.reward_params)
+        return build_rewards(cfg.recipe.reward_funcs, fmt, params=cfg.recipe.reward_params,
+                             base_dir=Path(cfg.source).parent, columns=columns)
     except (ValueError, TypeError) as err:
         raise RecipeError(str(err).splitlines()[0]) from None
 

@@ -27,6 +27,10 @@ working         true equations on the question's numbers that give the    [0, 0.
                 answer: 0.2 x share of the question's numbers used
 ==============  ========================================================  ===============
 
+A user's own reward joins the list by where it lives, ``module:function`` or
+``file.py:function`` (`rewards.user_import` finds it, `rewards.user_rewards`
+fits it to TRL's call).
+
 `is_correct` is the single answer check: the evaluator uses it too, so an
 example is "correct" in a report exactly when it earns `answer`'s top score.
 
@@ -42,13 +46,14 @@ from rewards.completions import completion_text
 from rewards.correctness import is_correct
 from rewards.graders import GRADERS, grader_for
 from rewards.numbers import parse_number
-from rewards.registry import REGISTRY, build_rewards, validate_weights
+from rewards.registry import REGISTRY, build_rewards, check_rewards, validate_weights
 
 __all__ = [
     "GRADERS",
     "REGISTRY",
     "Reward",
     "build_rewards",
+    "check_rewards",
     "completion_text",
     "grader_for",
     "is_correct",

@@ -50,7 +50,7 @@ def test_every_shipped_config_resolves(path):
 
 def test_overrides_are_typed_and_win_over_yaml():
     cfg = load_config(DEMO, ["--max_steps", "3", "--learning_rate=2e-4", "--reward_funcs", "answer,number",
-                             "--evaluate", "false", "--dataset_kwargs", "{max_operand: 9}"])
+                             "--reward_params", "null", "--evaluate", "false", "--dataset_kwargs", "{max_operand: 9}"])
     assert cfg.grpo.max_steps == 3
     assert cfg.grpo.learning_rate == pytest.approx(2e-4)
     assert cfg.recipe.reward_funcs == ["answer", "number"]
