@@ -12,11 +12,12 @@ STAMP  := $(VENV)/.installed-$(if $(HAS_GPU),gpu,cpu)
 UNSLOTH_CPU := $(VENV)/unsloth-cpu
 UNSLOTH_REAL_ENV := UNSLOTH_ALLOW_CPU=1 PYTHONPATH=$(UNSLOTH_CPU)
 
-.PHONY: bench setup setup-multigpu test test-unsloth-real test-fast test-gpu lint demo demo-pass-at-k dpo-identity-demo grpo-qwen3 grpo-qwen3-gsm8k benchmarks-qwen3 dry-run clean help
+.PHONY: bench setup setup-multigpu test test-unsloth-real test-fast test-gpu lint demo demo-pass-at-k demo-ddp dpo-identity-demo grpo-qwen3 grpo-qwen3-gsm8k benchmarks-qwen3 dry-run clean help
 
 help:
 	@echo "make demo              CPU, offline: base -> primed -> GRPO-tuned SmolLM2 on arithmetic, with report"
 	@echo "make demo-pass-at-k    after make demo: its three stages sampled 8 times, pass@k report (sharpen or expand?)"
+	@echo "make demo-ddp          the demo under accelerate launch: 2 CPU processes (DDP over gloo), the same global batch"
 	@echo "make dpo-identity-demo CPU, offline: DPO teaches SmolLM2 a new name (Deep SmolLM), before/after report"
 	@echo "make test              install what tests need and run them all"
 	@echo "make test-unsloth-real Unsloth's real trainers and configs, generated from TRL on CPU (part of make test)"
@@ -81,6 +82,13 @@ demo: setup
 
 demo-pass-at-k: setup
 	$(PY) bench/demo_pass_at_k.py $(or $(RUN),runs/grpo_smollm2_demo) $(ARGS)
+
+# The demo's global batch on 2 processes: 16 completions each per GRPO step, 4 rows each per priming step.
+DEMO_DDP_PRIMING := {rows: 64, num_train_epochs: 1, learning_rate: 2.0e-4, per_device_train_batch_size: 4, lr_scheduler_type: constant}
+demo-ddp: setup
+	$(VENV)/bin/accelerate launch --config_file recipes/accelerate/cpu_ddp.yaml -m recipes.grpo \
+	  recipes/configs/grpo_smollm2_demo.yaml --run_name grpo_smollm2_demo_ddp --per_device_train_batch_size 16 \
+	  --sft_prime "$(DEMO_DDP_PRIMING)" --ddp_find_unused_parameters false $(ARGS)
 
 dpo-identity-demo: setup
 	$(PY) -m recipes.dpo recipes/configs/dpo_smollm2_identity.yaml $(ARGS)

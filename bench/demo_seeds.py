@@ -88,9 +88,10 @@ def source_stamp(config: Path, overrides: list[str], run_dir: Path, data: Path) 
             "data": digest([data / "train.jsonl", data / "test.jsonl"])}
 
 
-def run_seed(config: Path, overrides: list[str], run_dir: Path, out: Path, seed: int, data: Path) -> Path:
+def run_seed(config: Path, overrides: list[str], run_dir: Path, out: Path, seed: int, data: Path,
+             processes: int = 1) -> Path:
     seed_dir = out / f"seed-{seed}"
-    stamp = source_stamp(config, overrides, run_dir, data)
+    stamp = {**source_stamp(config, overrides, run_dir, data), **({"processes": processes} if processes > 1 else {})}
     if seed_dir.exists():
         found = read_json(seed_dir / "source.json") if (seed_dir / "source.json").is_file() else None
         if found != stamp:
@@ -104,7 +105,11 @@ def run_seed(config: Path, overrides: list[str], run_dir: Path, out: Path, seed:
     for part in REUSED:
         if not (seed_dir / part).exists():
             shutil.copytree(run_dir / part, seed_dir / part)
-    cmd = [sys.executable, "-m", "recipes.grpo", str(config), *overrides, "--output_dir", str(seed_dir),
+    # --processes N: under accelerate launch on N CPU processes (DDP over gloo; make demo-ddp's launch).
+    launch = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
+              str(REPO / "recipes/accelerate/cpu_ddp.yaml"), "--num_processes", str(processes)] if processes > 1 else [
+        sys.executable]
+    cmd = [*launch, "-m", "recipes.grpo", str(config), *overrides, "--output_dir", str(seed_dir),
            "--run_name", f"seed-{seed}", "--seed", str(seed), "--data_file", str(data / "train.jsonl"),
            "--eval_data_file", str(data / "test.jsonl")]
     print(f"seed {seed}: {' '.join(cmd[1:])}", flush=True)
@@ -152,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--config", default=str(DEMO))
     p.add_argument("--out", default="runs/demo_seeds")
+    p.add_argument("--processes", type=int, default=1, help="train each seed under accelerate launch on N CPU "
+                   "processes (pass the per-device batch that keeps the global batch: -- --per_device_train_batch_size)")
     args, overrides = p.parse_known_args(argv)
     overrides = [o for o in overrides if o != "--"]
     try:
@@ -162,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         data = out / "data"
         save_rows(grpo_prompts(cfg, train_dataset(cfg)), data / "train.jsonl")  # never the priming rows
         save_rows(test, data / "test.jsonl")
-        results = [seed_result(s, run_seed(Path(args.config), overrides, run_dir, out, s, data)) for s in args.seeds]
+        results = [seed_result(s, run_seed(Path(args.config), overrides, run_dir, out, s, data, args.processes))
+                   for s in args.seeds]
     except RecipeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from recipes.distributed import any_rank
+
 
 class MetricsLogger(TrainerCallback):
     """Append every trainer log (TRL's reward means, frac_reward_zero_std, loss, ...) to metrics.jsonl.
@@ -59,7 +61,10 @@ class SigtermCheckpoint(TrainerCallback):
         print("SIGTERM: saving a checkpoint after this step, then stopping", flush=True)
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.requested:
+        # Every rank stops after the same step: a rank signalled a step later would wait forever in the next
+        # step's gradient all-reduce for one that had already stopped (recipes.distributed).
+        if any_rank(self.requested):
+            self.requested = True
             control.should_save = True
             control.should_training_stop = True
         return control

@@ -30,10 +30,12 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from recipes.distributed import any_rank, barrier, is_main
 from recipes.io_utils import atomic_save_dir, read_json, read_jsonl, write_json
 from recipes.model import has_vllm_engine
 
 BEST = "best_adapter"
+RESUME_STATE = ("optimizer", "scheduler", "rng_state", "trainer_state", "training_args", "zero_to_fp32")
 
 
 class CheckpointEvaluator(TrainerCallback):
@@ -45,8 +47,7 @@ class CheckpointEvaluator(TrainerCallback):
         self.every = int(cfg.grpo.eval_steps)
 
     def on_train_begin(self, args, state, control, **kwargs):
-        if state.is_world_process_zero:
-            self.catch_up(state.global_step)
+        self.catch_up(state.global_step)
 
     def catch_up(self, step: int) -> None:
         """Evaluate checkpoint ``step`` if it is due and a kill came between its save and its evaluation.
@@ -59,8 +60,8 @@ class CheckpointEvaluator(TrainerCallback):
             self.evaluate(step)
 
     def on_save(self, args, state, control, **kwargs):
-        # One process writes the run folder (under accelerate launch: the main one; scale-out is its own issue).
-        if state.global_step % self.every == 0 and state.is_world_process_zero:
+        # Every rank evaluates its share; the main one writes (recipes.distributed).
+        if state.global_step % self.every == 0:
             self.evaluate(state.global_step)
 
     def evaluate(self, step: int) -> dict[str, Any]:
@@ -68,7 +69,7 @@ class CheckpointEvaluator(TrainerCallback):
 
         name = f"checkpoint-{step}"
         out = self.run_dir / "eval" / "validation" / name
-        if (out / "summary.json").is_file():
+        if not any_rank(not (out / "summary.json").is_file()):  # already evaluated (every rank agrees)
             return read_json(out / "summary.json")
         policy, r = self.policy, self.cfg.recipe
         if has_vllm_engine(policy.model):  # vLLM generates from the base weights plus this checkpoint's LoRA
@@ -81,6 +82,8 @@ class CheckpointEvaluator(TrainerCallback):
         policy.model.train(was_training)
         line = {"stage": "validation", "step": step, "checkpoint": name, "n": summary["n"],
                 **{k: summary[k] for k in ("accuracy", "flexible_accuracy", "format_rate", "mean_tokens")}}
+        if not is_main():
+            return summary
         with (self.run_dir / "metrics.jsonl").open("a") as fh:  # MetricsLogger's file, same durability
             fh.write(json.dumps(line) + "\n")
             fh.flush()
@@ -88,8 +91,10 @@ class CheckpointEvaluator(TrainerCallback):
         best = best_checkpoint(self.run_dir)
         if best and best["step"] == step:
             with atomic_save_dir(self.run_dir / BEST) as staging:
-                policy.model.save_pretrained(str(staging))  # the live weights are this checkpoint's
-                policy.tokenizer.save_pretrained(str(staging))
+                # The checkpoint's adapter as HF saved it (whole under ZeRO-3 too), less the resume state.
+                for f in (self.run_dir / name).iterdir():
+                    if f.is_file() and not f.name.startswith(RESUME_STATE):
+                        shutil.copy2(f, staging / f.name)
                 write_json(staging / "best.json", line)
         print(f"validation {name}: accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['n']})"
               + (" (best so far)" if best and best["step"] == step else ""), flush=True)
@@ -112,11 +117,13 @@ def select_best(policy, run_dir: Path) -> dict[str, Any] | None:
     from recipes.model import load_adapter_weights
 
     best_dir = Path(run_dir) / BEST
+    barrier()  # the main process wrote best_adapter/ during training
     if not (best_dir / "best.json").is_file():
         return None
-    with atomic_save_dir(Path(run_dir) / "adapter") as staging:
-        shutil.copytree(best_dir, staging, dirs_exist_ok=True)
-    load_adapter_weights(policy.model, best_dir)
+    if is_main():
+        with atomic_save_dir(Path(run_dir) / "adapter") as staging:
+            shutil.copytree(best_dir, staging, dirs_exist_ok=True)
+    load_adapter_weights(policy.model, best_dir)  # every rank: the tuned evaluation scores this adapter
     return read_json(best_dir / "best.json")
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from data_prep import build_dataset
 from data_prep.formats import FORMATS, ReasoningFormat, get_format
 from recipes.backend import resolve_backend, vllm_installed
+from recipes.distributed import gather_in_order, is_main, my_share
 from recipes.errors import RecipeError, run_cli
 from recipes.generation import Sampling, sample
 from recipes.io_utils import write_json, write_jsonl_atomic
@@ -51,17 +52,18 @@ def evaluate_policy(policy: Policy, dataset, fmt: ReasoningFormat, out_dir: str 
 
         transformers.set_seed(int(meta.get("seed") or 0))  # the same draws on a rerun (HF generation)
     sampling = Sampling(max_new_tokens, n=samples, temperature=temperature, top_p=top_p)
-    label = meta.get("label", "")
-    groups = sample(policy, [r["prompt"] for r in rows], sampling, batch_size,
-                    desc=f"evaluate {label}{f' x{samples}' if samples > 1 else ''}".strip())
-    records = score(rows, groups, fmt, GRADERS[grader])
+    mine, own = my_share(rows)  # under accelerate launch each rank answers its slice (recipes.distributed)
+    groups = sample(policy, [r["prompt"] for r in mine], sampling, batch_size,
+                    desc=f"evaluate {meta.get('label', '')}{f' x{samples}' if samples > 1 else ''}".strip())
+    records = gather_in_order(score(mine[:own], groups[:own], fmt, GRADERS[grader]), len(rows))
     decoding = decoding_of(samples, temperature, top_p, max_new_tokens)
     summary = summarize(records, {**meta, "format": fmt.name, "max_new_tokens": max_new_tokens,
                                   "grader": grader}, decoding)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_jsonl_atomic(out / "predictions.jsonl", records)
-    write_json(out / "summary.json", summary)
+    if is_main():
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_jsonl_atomic(out / "predictions.jsonl", records)
+        write_json(out / "summary.json", summary)
     return summary
 
 
@@ -87,8 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m recipes.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="hub id, local path or packaged alias (default: the run's model)")
     p.add_argument("--adapter", help="RUN_DIR/adapter of a trained LoRA; the run's settings become the defaults")
-    p.add_argument("--run", help="RUN_DIR whose config.yaml gives the defaults, without its adapter (the base model "
-                                 "as that run evaluated it; default: the adapter's folder)")
+    p.add_argument("--run", help="RUN_DIR whose config.yaml gives the defaults, without its adapter (its base model)")
     p.add_argument("--dataset", help="arithmetic, gsm8k or openr1_math (default: the run's eval set, else arithmetic)")
     p.add_argument("--data-file", help="local jsonl/parquet instead of the hub")
     p.add_argument("--split", help="default: the run's eval_split, else test")

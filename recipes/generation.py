@@ -10,6 +10,7 @@ with a progress bar. Either way: (text, n_tokens) per prompt, in input order.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from tqdm.auto import tqdm
@@ -86,7 +87,7 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
     results: list[list[tuple[str, int]]] = [[] for _ in texts]
     per_call = max(1, batch_size // sampling.n)
     model.eval()
-    with torch.inference_mode(), tqdm(total=len(texts), desc=desc, unit="ex") as bar:
+    with torch.inference_mode(), full_weights(model), tqdm(total=len(texts), desc=desc, unit="ex") as bar:
         for start in range(0, len(order), per_call):
             idx = order[start : start + per_call]
             batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True,
@@ -99,3 +100,19 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
                 results[idx[k // sampling.n]].append((tok.decode(row[:n], skip_special_tokens=True), n))
             bar.update(len(idx))
     return results
+
+
+def full_weights(model):
+    """Under DeepSpeed ZeRO-3 each rank holds a slice of every weight: gather them for generation, as TRL's
+    ``unwrap_model_for_generation`` does for its rollouts (``ds3_gather_for_generation``). A no-op otherwise.
+
+    Every rank must then call ``generate`` equally often (`recipes.evaluate` gives each an equal share);
+    transformers keeps their decoding steps in lockstep itself (``synced_gpus`` under ZeRO-3).
+    """
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    if not is_deepspeed_zero3_enabled():
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(list(model.parameters()), modifier_rank=None)

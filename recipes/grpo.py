@@ -23,6 +23,7 @@ finished run does nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from data_prep.formats import ReasoningFormat
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     eval_name, eval_file = eval_source(cfg)
     if cfg.recipe.evaluate and (eval_file or eval_name == "arithmetic"):
         eval_dataset(cfg)  # local eval data: fail now, not after training (hub data is fetched later)
-    print_plan(cfg, dataset, rewards, fmt)
+    if int(os.environ.get("RANK", "0")) == 0:  # under accelerate launch the main process says it once
+        print_plan(cfg, dataset, rewards, fmt)
     if args.dry_run:
         print("dry run: config, data and rewards OK; no model loaded")
         return 0

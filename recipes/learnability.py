@@ -15,6 +15,7 @@ from typing import Any
 
 from data_prep.formats import ReasoningFormat
 from recipes.config import RunConfig
+from recipes.distributed import from_main, is_main
 from recipes.errors import RecipeError
 from recipes.generation import Sampling, sample
 from recipes.io_utils import read_json, write_json
@@ -126,8 +127,9 @@ def preflight_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, dataset, rewar
     if path.is_file():
         return read_json(path)
     rows = list(dataset.select(range(min(cfg.recipe.preflight_prompts, len(dataset)))))
-    result = check(policy, cfg, fmt, rows, rewards)
-    write_json(path, result)
+    result = from_main(lambda: check(policy, cfg, fmt, rows, rewards))  # one verdict for every rank
+    if is_main():
+        write_json(path, result)
     print(f"preflight: {result['verdict']} ({result['n_prompts']} prompts x {result['num_generations']}): "
           f"pass {result['pass_rate']:.0%}, format {result['format_rate']:.0%}, flat groups "
           f"{result['zero_std_frac']:.0%}. {result['advice']}", flush=True)
@@ -149,15 +151,19 @@ def filter_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards:
         pool = list(range(len(dataset) if settings["limit"] is None else min(settings["limit"], len(dataset))))
         rows = list(dataset.select(pool))
         sampling = Sampling.like_grpo(cfg.grpo, n=int(settings["samples"]))
-        groups = sample(policy, [r["prompt"] for r in rows], sampling, batch_size=cfg.recipe.eval_batch_size,
-                        desc="difficulty filter")
-        stats = score_groups(rows, groups, rewards, [1.0] * len(rewards), fmt,
-                             grader_for(cfg.recipe.reward_funcs), sampling.max_new_tokens)
-        rates = stats["prompt_pass_rates"]
+
+        def pass_rates() -> list[float]:
+            groups = sample(policy, [r["prompt"] for r in rows], sampling, batch_size=cfg.recipe.eval_batch_size,
+                            desc="difficulty filter")
+            return score_groups(rows, groups, rewards, [1.0] * len(rewards), fmt,
+                                grader_for(cfg.recipe.reward_funcs), sampling.max_new_tokens)["prompt_pass_rates"]
+
+        rates = from_main(pass_rates)  # every rank trains on the same kept prompts
         kept = [i for i, rate in zip(pool, rates, strict=True) if settings["min_pass"] < rate < settings["max_pass"]]
-        write_json(path, {**settings, "sampled": len(pool), "kept": kept, "prompts": [
-            {"index": i, "question": r.get("question"), "answer": r["answer"], "pass_rate": rate, "kept": i in kept}
-            for i, r, rate in zip(pool, rows, rates, strict=True)]})
+        if is_main():
+            write_json(path, {**settings, "sampled": len(pool), "kept": kept, "prompts": [
+                {"index": i, "question": r.get("question"), "answer": r["answer"], "pass_rate": rate,
+                 "kept": i in kept} for i, r, rate in zip(pool, rows, rates, strict=True)]})
     print(f"difficulty filter: kept {len(kept)} of {len(dataset)} training prompts "
           f"(sampled pass rate in ({settings['min_pass']:g}, {settings['max_pass']:g})) -> {path}", flush=True)
     if not kept:

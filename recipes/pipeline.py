@@ -8,7 +8,6 @@ trainer (``make_trainer``); this module loads the model and runs the stages.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import shutil
 import time
@@ -22,9 +21,11 @@ from data_prep.formats import ReasoningFormat
 from recipes import run_folder
 from recipes.checkpoint_eval import CheckpointEvaluator, best_checkpoint, select_best
 from recipes.config import RunConfig, resolved_config
+from recipes.distributed import barrier, is_main, quiet_unless_main, start_group
+from recipes.eval_stage import evaluate_stage
 from recipes.io_utils import atomic_save_dir, atomic_write_text, read_json, write_json
 from recipes.learnability import EXIT_NO_SIGNAL, filter_stage, preflight_stage
-from recipes.model import has_vllm_engine, load_adapter_weights, load_policy
+from recipes.model import load_adapter_weights, load_policy
 from recipes.priming import grpo_prompts, prime_format
 from recipes.run_dir import (
     checkpoint_step,
@@ -40,32 +41,6 @@ from recipes.trl_compat import ensure_logprob_kernel
 from rewards import grader_for
 
 
-def evaluate_stage(policy, cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, label: str,
-                   adapter_dir: Path | None, load_eval: Callable[[], Any]) -> dict[str, Any]:
-    """Evaluate the policy as it is now on the held-out split; reuse a finished result on resume."""
-    from recipes.evaluate import evaluate_policy, result_line
-
-    out = run_dir / "eval" / label
-    if (out / "summary.json").is_file():
-        return read_json(out / "summary.json")
-    if has_vllm_engine(policy.model):
-        # vLLM generates from the base weights; the adapter rides along as a LoRA request.
-        # (transformers' generate uses the live model, which already holds this stage's adapter.)
-        policy.lora_request = policy.model.load_lora(str(adapter_dir)) if adapter_dir else None
-    r = cfg.recipe
-    dataset_name, data_file = eval_source(cfg)
-    meta = {"label": label, "model": r.model_name, "adapter": str(adapter_dir) if adapter_dir else None,
-            "dataset": dataset_name, "data_file": data_file,
-            "split": r.eval_split, "seed": cfg.grpo.seed, "backend": policy.backend}
-    tokens = r.eval_base_max_new_tokens if label == "base" and r.eval_base_max_new_tokens else r.eval_max_new_tokens
-    with _adapter_off(policy) if adapter_dir is None else contextlib.nullcontext():
-        summary = evaluate_policy(policy, load_eval(), fmt, out, max_new_tokens=tokens,
-                                  batch_size=r.eval_batch_size, meta=meta, grader=grader_for(r.reward_funcs),
-                                  samples=r.eval_samples, temperature=r.eval_temperature, top_p=r.eval_top_p)
-    print(f"{label}: {result_line(summary)}", flush=True)
-    return summary
-
-
 def _decontaminate(cfg: RunConfig, dataset, run_dir: Path, load_eval: Callable[[], Any]):
     """Training rows sharing an n-gram with the evaluation set: decontamination.json, one line, dropped if asked."""
     from recipes.decontaminate import REPORT, check, drop_flagged, skip_reason
@@ -75,10 +50,11 @@ def _decontaminate(cfg: RunConfig, dataset, run_dir: Path, load_eval: Callable[[
     evals = f"{data_file or name} ({r.eval_split})"
     reason = skip_reason((r.dataset, r.data_file), (name, data_file))
     if reason:
-        write_json(run_dir / REPORT, {"train": train, "eval": evals, "skipped": reason})
+        if is_main():
+            write_json(run_dir / REPORT, {"train": train, "eval": evals, "skipped": reason})
         print(f"decontaminate: skipped: {reason}", flush=True)
         return dataset
-    report = check(dataset, load_eval(), r.decontaminate_ngram, run_dir, train, evals)
+    report = check(dataset, load_eval(), r.decontaminate_ngram, run_dir if is_main() else None, train, evals)
     dropped = r.decontaminate == "drop" and report["flagged"] > 0
     print(f"decontaminate: {report['flagged']} of {report['train_rows']} training rows share an n-gram "
           f"(n = {report['ngram']}) with the {report['eval_rows']} evaluation problems"
@@ -98,16 +74,6 @@ def _name_best_checkpoint(cfg: RunConfig, policy, run_dir: Path) -> None:
     print(said, flush=True)
 
 
-def _adapter_off(policy):
-    """The base stage scores the base weights: PEFT's ``disable_adapter`` where the policy has a LoRA.
-
-    Before training the fresh LoRA's B is zero, so this changes no output (x + 0 is x), and it skips
-    the adapter's small matmuls at every token: 25% of the demo's base evaluation on 2 CPU cores.
-    """
-    off = getattr(policy.model, "disable_adapter", None)
-    return off() if off is not None else contextlib.nullcontext()
-
-
 def _restore_sft_adapter(policy, run_dir: Path) -> bool:
     """Load a finished priming adapter into the policy (resumed run); False if there is none."""
     if not (run_dir / "sft_adapter" / "adapter_model.safetensors").is_file():
@@ -125,11 +91,23 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     ``until="sft"`` (``python -m recipes.sft``): evaluate, SFT, evaluate, and the SFT adapter is the run's adapter.
     A ``no_signal`` pre-flight verdict stops a run before training with exit code 3 unless ``force``.
     One process and one config per folder (`recipes.run_folder`); ``new_run`` moves an old one aside.
+    Under ``accelerate launch`` every rank runs the stages and the main one writes (`recipes.distributed`).
     """
+    start_group()
+    with quiet_unless_main():
+        return _stages(cfg, fmt, dataset, rewards, resume=resume, make_trainer=make_trainer, force=force,
+                       until=until, new_run=new_run)
+
+
+def _stages(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, resume: bool,
+            make_trainer: Callable[..., Any] | None, force: bool, until: str, new_run: bool) -> int:
     stop_after_preflight = until == "preflight"
     run_dir = Path(cfg.grpo.output_dir)
     resolved = resolved_config(cfg)
-    if run_folder.open_run(run_dir, resolved, until, new_run=new_run):
+    if is_main():
+        run_folder.open_run(run_dir, resolved, until, new_run=new_run)
+    barrier()  # the folder is claimed (and an old one moved aside) once, by the main process
+    if run_folder.is_finished(run_dir, until):
         print(f"{run_dir} holds this run, finished (summary.json): nothing to do (--new-run starts over)")
         return 0
     checkpoint = last_complete_checkpoint(run_dir)
@@ -137,7 +115,8 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
         print(f"{run_dir} has {checkpoint.name}: resuming from it (delete the folder to start over)")
     elif resume and not checkpoint:
         print(f"--resume: no complete checkpoint in {run_dir}; starting from step 0")
-    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    if is_main():
+        atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     configure_wandb(cfg, run_dir)
     started = time.time()
 
@@ -162,8 +141,9 @@ def run_pipeline(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *
     if cfg.recipe.sft_prime is not None and evaluate:
         stages["primed"] = evaluate_stage(policy, cfg, fmt, run_dir, "primed", run_dir / "sft_adapter", load_eval)
     if until == "sft":
-        with atomic_save_dir(run_dir / "adapter") as staging:
-            shutil.copytree(run_dir / "sft_adapter", staging, dirs_exist_ok=True)
+        if is_main():
+            with atomic_save_dir(run_dir / "adapter") as staging:
+                shutil.copytree(run_dir / "sft_adapter", staging, dirs_exist_ok=True)
         done = sft or {}  # {} when a resumed run found its SFT adapter already trained
         return finish_run(cfg, fmt, run_dir, policy, stages, done.get("steps"), done.get("train_runtime"), sft, started,
                        recipe="sft")

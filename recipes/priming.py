@@ -32,6 +32,7 @@ from data_prep import build_dataset
 from data_prep.chat import chat_rows
 from data_prep.formats import ReasoningFormat
 from recipes.callbacks import MetricsLogger
+from recipes.distributed import is_main
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_write_text
 from recipes.run_dir import save_trained
@@ -158,6 +159,7 @@ def prime_format(policy, cfg, fmt: ReasoningFormat, train_rows, run_dir: Path) -
                          callbacks=[MetricsLogger(run_dir / "metrics.jsonl", "sft")])
     result = trainer.train()
     info = {"rows": len(data), "steps": result.global_step, "train_runtime": result.metrics.get("train_runtime")}
-    atomic_write_text(run_dir / "priming.json", json.dumps(info) + "\n")  # a resumed run's summary reads it
+    if is_main():  # a resumed run's summary reads it
+        atomic_write_text(run_dir / "priming.json", json.dumps(info) + "\n")
     save_trained(trainer, run_dir / "sft_adapter")
     return info

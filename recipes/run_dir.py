@@ -15,6 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
+from recipes.distributed import is_main
 from recipes.io_utils import atomic_save_dir, atomic_write_text, read_jsonl, replace_dir
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
@@ -47,9 +48,9 @@ def last_complete_checkpoint(run_dir: str | Path) -> Path | None:
 
 
 def trim_metrics(path: str | Path, stage: str, max_step: int) -> None:
-    """Keep every other stage's rows and this stage's rows up to ``max_step`` (atomically)."""
+    """Keep every other stage's rows and this stage's rows up to ``max_step`` (atomically; the main process)."""
     p = Path(path)
-    if not p.is_file():
+    if not p.is_file() or not is_main():
         return
     kept = [row for row in read_jsonl(p) if row.get("stage") != stage or row.get("step", 0) <= max_step]
     atomic_write_text(p, "".join(json.dumps(row) + "\n" for row in kept))

@@ -15,6 +15,7 @@ from recipes.alarms import find_alarms
 from recipes.backend import peak_gpu_memory_gib
 from recipes.checkpoint_eval import validation_summary
 from recipes.config import RunConfig, resolved_config
+from recipes.distributed import is_main
 from recipes.errors import RecipeError
 from recipes.io_utils import atomic_write_text, read_json, read_jsonl, write_json
 from recipes.model_card import model_card
@@ -23,6 +24,8 @@ from recipes.model_card import model_card
 def finish_run(cfg: RunConfig, fmt: ReasoningFormat, run_dir: Path, policy, stages: dict[str, dict], steps,
             runtime, sft: dict[str, Any] | None, started: float, recipe: str = "grpo") -> int:
     """Report, alarms, summary.json and the adapter's model card: the end of every training run."""
+    if not is_main():  # the main process writes the report and summary (recipes.distributed)
+        return 0
     report = _write_report(run_dir, stages) if cfg.recipe.evaluate and len(stages) > 1 else None
     metrics = run_dir / "metrics.jsonl"
     comparison = read_json(run_dir / "report" / "comparison.json") if report else {}

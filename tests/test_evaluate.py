@@ -110,9 +110,9 @@ def test_the_base_stage_scores_the_base_weights_whatever_the_adapter_holds(tmp_p
     import yaml
 
     from recipes.config import load_config
+    from recipes.eval_stage import evaluate_stage
     from recipes.evaluate import evaluate_policy
     from recipes.model import load_policy
-    from recipes.pipeline import evaluate_stage
     from recipes.run_inputs import eval_dataset, policy_spec, run_format
 
     path = tmp_path / "tiny.yaml"
