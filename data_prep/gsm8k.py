@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 from data_prep.common import DataError, Table, hub_table, text_value
-from data_prep.heldout import VALIDATION_BUCKET, bucket
+from data_prep.heldout import held_out_rows
 from data_prep.local_files import local_table
 
 __all__ = ["HUB_CONFIG", "HUB_REPO", "KNOBS", "SPLITS", "load", "split_answer"]
@@ -67,7 +67,7 @@ def load(
     rows = _rows(table, question_column, answer_column)
     if data_file or split == "test":
         return rows
-    return [r for r in rows if (bucket(r["question"]) == VALIDATION_BUCKET) == (split == "validation")]
+    return held_out_rows(rows, split, held=("validation",))
 
 
 def _rows(table: Table, question_column: str, answer_column: str) -> list[dict]:

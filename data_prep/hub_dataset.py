@@ -49,14 +49,13 @@ from __future__ import annotations
 from data_prep.common import DataError, Table, hub_table, question_text, text_value
 from data_prep.formats import last_boxed_span
 from data_prep.gsm8k import split_answer
-from data_prep.heldout import EVERY, TEST_BUCKET, VALIDATION_BUCKET, bucket
+from data_prep.heldout import EVERY, SPLIT_BUCKETS, held_out_rows
 from data_prep.local_files import local_table
 
-__all__ = ["ANSWER_FORMATS", "HELDOUT", "KNOBS", "RESERVED", "gold_and_reasoning", "load"]
+__all__ = ["ANSWER_FORMATS", "KNOBS", "RESERVED", "gold_and_reasoning", "load"]
 
 KNOBS = ("path", "name", "question", "answer", "reasoning", "answer_format", "heldout")
 ANSWER_FORMATS = ("auto", "gsm8k", "boxed", "plain")
-HELDOUT = {"test": TEST_BUCKET, "validation": VALIDATION_BUCKET}
 DEFAULTS = {"question": ("question", "problem", "prompt"), "answer": ("answer", "solution")}
 RESERVED = frozenset({"prompt", "question", "answer", "reasoning", "id", "split",  # ours
                       "prompts", "completion", "completions", "completion_ids", "trainer_state",  # TRL's
@@ -114,13 +113,13 @@ def load(
     table, where = _table(split="train" if split in held else split, data_file=data_file, path=path, name=name)
     rows = _rows(table, where, question, answer, reasoning, answer_format)
     if split in held:
-        kept = [r for r in rows if bucket(r["question"]) == HELDOUT[split]]
+        kept = held_out_rows(rows, split, held)
         if not kept:
             raise DataError(f"split: none of the {len(rows)} train rows of {where} falls in the held-out "
                             f"{split!r} (1 in {EVERY}); give it more rows, or a split of its own")
         return kept
     if split == "train" and held:
-        return [r for r in rows if bucket(r["question"]) not in {HELDOUT[h] for h in held}]
+        return held_out_rows(rows, "train", held)
     return rows
 
 
@@ -129,9 +128,9 @@ def _heldout(value: object) -> tuple[str, ...]:
     if value is None or value is False:
         return ()
     if value is True:
-        return tuple(HELDOUT)
+        return tuple(SPLIT_BUCKETS)
     names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list | tuple) or not names or any(n not in HELDOUT for n in names):
+    if not isinstance(names, list | tuple) or not names or any(n not in SPLIT_BUCKETS for n in names):
         raise DataError(f"heldout: expected true, false, test, validation or a list of them (got {value!r})")
     return tuple(names)
 
@@ -148,7 +147,7 @@ def _table(*, split: str, data_file: str | None, path: object, name: str | None)
     except DataError as exc:
         cause = exc.__cause__
         if isinstance(cause, ValueError) and "split" in str(cause).lower():
-            hint = f", or hold it out of train: dataset_kwargs heldout: {split} (or true)" if split in HELDOUT else ""
+            hint = f", or hold it out of train: dataset_kwargs heldout: {split} (or true)" if split in SPLIT_BUCKETS else ""
             raise DataError(f"split: {path} has no split {split!r} ({cause}); set the recipe's "
                             f"eval_split/validation_split to one of its splits{hint}") from None
         raise

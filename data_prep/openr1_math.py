@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 
 from data_prep.common import DataError, Table, hub_table, question_text, text_value
-from data_prep.heldout import TEST_BUCKET, VALIDATION_BUCKET, bucket
+from data_prep.heldout import SPLIT_BUCKETS, TEST_BUCKET, bucket, held_out_rows
 from data_prep.local_files import local_table
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "DAPO_SUFFIX",
     "HUB_SOURCES",
     "KNOBS",
-    "hub_split",
     "is_heldout",
     "load",
     "strip_dapo_instruction",
@@ -51,7 +50,6 @@ HUB_SOURCES: dict[str, tuple[str, str]] = {
     "openr1": ("open-r1/OpenR1-Math-220k", "default"),
 }
 KNOBS = ("source", "question_column", "answer_column", "reasoning_column")
-HUB_SPLITS = {"test": TEST_BUCKET, "validation": VALIDATION_BUCKET}  # the hash bucket of each held-out split
 
 DAPO_PREFIX = (
     "Solve the following math problem step by step. The last line of your response should be of the "
@@ -72,15 +70,6 @@ def is_heldout(question: str) -> bool:
     return bucket(question) == TEST_BUCKET
 
 
-def hub_split(question: str) -> str:
-    """The Hub split ("train", "test" or "validation") a problem belongs to.
-
-    >>> sorted({hub_split(f"What is {i} + {i}?") for i in range(400)})
-    ['test', 'train', 'validation']
-    """
-    return next((name for name, b in HUB_SPLITS.items() if bucket(question) == b), "train")
-
-
 def load(
     *,
     split: str,
@@ -97,7 +86,7 @@ def load(
     else:
         if source not in HUB_SOURCES:
             raise DataError(f"source: unknown {source!r}; expected one of {', '.join(HUB_SOURCES)}")
-        if split not in ("train", *HUB_SPLITS):
+        if split not in ("train", *SPLIT_BUCKETS):
             raise DataError(
                 f"split: unknown {split!r} for openr1_math on the Hub; expected train, test or validation"
             )
@@ -105,7 +94,7 @@ def load(
         table = hub_table(repo, config, "train")
     rows = _rows(table, question_column, answer_column, reasoning_column, strict=bool(data_file))
     if not data_file:
-        rows = [r for r in rows if hub_split(r["question"]) == split]
+        rows = held_out_rows(rows, split)
     return rows
 
 
