@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import signal
 from pathlib import Path
 
 from transformers import TrainerCallback
 
 from recipes.distributed import any_rank
+from recipes.io_utils import append_jsonl
 
 
 class MetricsLogger(TrainerCallback):
@@ -31,10 +30,7 @@ class MetricsLogger(TrainerCallback):
             if isinstance(value, float) and not math.isfinite(value):
                 value = None  # NaN/inf are not JSON
             row[key] = value
-        with self.path.open("a") as fh:
-            fh.write(json.dumps(row, default=str) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_jsonl(self.path, row)
 
 
 class SigtermCheckpoint(TrainerCallback):

@@ -23,6 +23,8 @@ matplotlib.use("Agg")  # no display on servers and CI; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
+from recipes.stats import best_validation  # noqa: E402
+
 ACCURACY_COLOR = "#2563eb"
 FORMAT_COLOR = "#f59e0b"
 TOTAL_COLOR = "#111827"
@@ -201,7 +203,7 @@ def validation_chart(rows: Sequence[Mapping[str, Any]]) -> bytes:
     ax.plot(steps, [r["accuracy"] for r in rows], marker="o", color=ACCURACY_COLOR, label="accuracy", zorder=3)
     if all(r.get("format_rate") is not None for r in rows):
         ax.plot(steps, [r["format_rate"] for r in rows], marker=".", color=FORMAT_COLOR, label="format rate")
-    best = max(rows, key=lambda r: (r["accuracy"], -r["step"]))
+    best = best_validation(rows)
     ax.annotate(f"best: step {best['step']}, {best['accuracy']:.1%}", (best["step"], best["accuracy"]),
                 xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8.5)
     ax.set_ylim(0, 1.08)

@@ -22,8 +22,6 @@ but killed before its evaluation is evaluated when training resumes from it
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -31,8 +29,9 @@ from typing import Any
 from transformers import TrainerCallback
 
 from recipes.distributed import any_rank, barrier, is_main
-from recipes.io_utils import atomic_save_dir, read_json, read_jsonl, write_json
+from recipes.io_utils import append_jsonl, atomic_save_dir, read_json, read_jsonl, write_json
 from recipes.model import has_vllm_engine
+from recipes.stats import best_validation
 
 BEST = "best_adapter"
 RESUME_STATE = ("optimizer", "scheduler", "rng_state", "trainer_state", "training_args", "zero_to_fp32")
@@ -55,9 +54,8 @@ class CheckpointEvaluator(TrainerCallback):
         Called where the live model holds exactly that checkpoint: a resumed trainer's start, or a run
         whose training had already finished (`recipes.training_stage` loads its last checkpoint).
         """
-        if step and step % self.every == 0 and not (self.run_dir / "eval" / "validation" / f"checkpoint-{step}"
-                                                    / "summary.json").is_file():
-            self.evaluate(step)
+        if step and step % self.every == 0:
+            self.evaluate(step)  # reads the summary back when the checkpoint was already evaluated
 
     def on_save(self, args, state, control, **kwargs):
         # Every rank evaluates its share; the main one writes (recipes.distributed).
@@ -84,10 +82,7 @@ class CheckpointEvaluator(TrainerCallback):
                 **{k: summary[k] for k in ("accuracy", "flexible_accuracy", "format_rate", "mean_tokens")}}
         if not is_main():
             return summary
-        with (self.run_dir / "metrics.jsonl").open("a") as fh:  # MetricsLogger's file, same durability
-            fh.write(json.dumps(line) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_jsonl(self.run_dir / "metrics.jsonl", line)  # MetricsLogger's file, same durability
         best = best_checkpoint(self.run_dir)
         if best and best["step"] == step:
             with atomic_save_dir(self.run_dir / BEST) as staging:
@@ -108,8 +103,7 @@ def validation_lines(run_dir: Path) -> list[dict[str, Any]]:
 
 def best_checkpoint(run_dir: Path) -> dict[str, Any] | None:
     """The validation line with the highest accuracy (the earliest step among equals), or None."""
-    lines = validation_lines(run_dir)
-    return max(lines, key=lambda r: (r["accuracy"], -r["step"])) if lines else None
+    return best_validation(validation_lines(run_dir))
 
 
 def select_best(policy, run_dir: Path) -> dict[str, Any] | None:
@@ -132,7 +126,7 @@ def validation_summary(run_dir: Path, select: str) -> dict[str, Any] | None:
     lines = validation_lines(run_dir)
     if not lines:
         return None
-    best = best_checkpoint(run_dir)
+    best = best_validation(lines)
     chosen = best["checkpoint"] if select == "best" and (Path(run_dir) / BEST / "best.json").is_file() else "last"
     return {"checkpoints": {r["checkpoint"]: r["accuracy"] for r in lines}, "best": best["checkpoint"],
             "best_accuracy": best["accuracy"], "adapter": chosen}

@@ -46,6 +46,7 @@ from recipes.run_stats import (
     transition_stats,
 )
 from recipes.sharpen_or_expand import pass_at_k_chart, sampling_section, sentences
+from recipes.stats import best_validation
 
 SHARED_SETTINGS = ("dataset", "split", "format", "max_new_tokens")  # a difference here deserves a note
 
@@ -123,7 +124,7 @@ def compare(eval_dirs: list[str | Path], out: str | Path, train_log: str | Path 
         validation = [r for r in log if isinstance(r, dict) and r.get("stage") == "validation"]
         if validation:  # eval_steps: checkpoints on the validation split (recipes.checkpoint_eval)
             images["validation.png"] = charts.validation_chart(validation)
-            best = max(validation, key=lambda r: (r["accuracy"], -r["step"]))
+            best = best_validation(validation)
             comparison["validation"] = {"best": best["checkpoint"], "best_accuracy": best["accuracy"],
                                         "last": validation[-1]["checkpoint"], "last_accuracy": validation[-1]["accuracy"]}
         rewards_png = charts.reward_chart(log)

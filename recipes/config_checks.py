@@ -32,7 +32,8 @@ def check_before_trl(recipe, trl_values: dict[str, Any]) -> None:
         raise RecipeError("system_prompt: expected text (leave it out for the format's own prompt)")
     if recipe.lora_rank < 1 or recipe.lora_alpha < 1:
         raise RecipeError("lora_rank/lora_alpha: expected positive integers")
-    for name in ("eval_limit", "dataset_limit", "preflight_prompts", "eval_base_max_new_tokens"):
+    for name in ("eval_limit", "dataset_limit", "preflight_prompts", "eval_base_max_new_tokens", "eval_samples",
+                 "eval_limit_during_training", "decontaminate_ngram"):
         if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
             raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
     if not recipe.reward_funcs:
@@ -41,10 +42,7 @@ def check_before_trl(recipe, trl_values: dict[str, Any]) -> None:
 
 
 def _check_evaluation(recipe, trl_values: dict[str, Any]) -> None:
-    """Sampled evaluation, checkpoint evaluation and decontamination keys."""
-    for name in ("eval_samples", "eval_limit_during_training", "decontaminate_ngram"):
-        if getattr(recipe, name) is not None and getattr(recipe, name) < 1:
-            raise RecipeError(f"{name}: expected a positive integer, got {getattr(recipe, name)}")
+    """Sampled evaluation, checkpoint evaluation and decontamination keys (their counts: `check_before_trl`)."""
     if recipe.eval_temperature < 0 or not 0 < recipe.eval_top_p <= 1:
         raise RecipeError("eval_temperature/eval_top_p: expected temperature >= 0 and top_p in (0, 1]")
     if recipe.eval_samples > 1 and recipe.eval_temperature == 0:

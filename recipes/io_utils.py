@@ -93,6 +93,14 @@ def read_jsonl(path: str | Path, *, tolerate_truncated_tail: bool = True) -> lis
     return rows
 
 
+def append_jsonl(path: str | Path, row: Any) -> None:
+    """Append one JSON line, flushed and fsynced: a killed run keeps what it logged (`read_jsonl` skips a torn tail)."""
+    with Path(path).open("a") as fh:
+        fh.write(json.dumps(row, default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def write_json(path: str | Path, obj: object) -> None:
     """Pretty, key-sorted JSON written atomically (summaries, reports)."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")

@@ -34,11 +34,12 @@ def score_groups(rows: list[dict], groups: list[list[tuple[str, int]]], rewards:
     names = [f.__name__ for f in rewards]
     per_reward: dict[str, list[float]] = {n: [] for n in names}
     prompt_pass, flat, correct, formatted, clipped, total = [], 0, 0, 0, 0, 0
+    guarded = guard(rewards)
     for row, group in zip(rows, groups, strict=True):
         texts = [text for text, _ in group]
         completions = [[{"role": "assistant", "content": t}] for t in texts]
         columns = {k: [v] * len(texts) for k, v in row.items() if k != "prompt"}
-        scores = [_score(f, completions, [row["prompt"]] * len(texts), columns) for f in guard(rewards)]
+        scores = [_score(f, completions, [row["prompt"]] * len(texts), columns) for f in guarded]
         totals = [sum(w * (s[i] or 0.0) for w, s in zip(weights, scores, strict=True)) for i in range(len(texts))]
         for name, s in zip(names, scores, strict=True):
             per_reward[name].extend(x or 0.0 for x in s)

@@ -163,8 +163,7 @@ def _stages(cfg: RunConfig, fmt: ReasoningFormat, dataset, rewards: list, *, res
         dataset = filter_stage(policy, cfg, fmt, dataset, rewards, run_dir)
 
     metrics = run_dir / "metrics.jsonl"
-    for stage in ("grpo", "validation"):  # each step logged once
-        trim_metrics(metrics, stage, checkpoint_step(checkpoint) if checkpoint else 0)
+    trim_metrics(metrics, ("grpo", "validation"), checkpoint_step(checkpoint) if checkpoint else 0)  # each step once
     note_kl_reference(cfg, policy)
     validating = () if cfg.grpo.eval_steps is None else (CheckpointEvaluator(
         cfg, policy, fmt, run_dir, validation_dataset(cfg), grader_for(cfg.recipe.reward_funcs)),)

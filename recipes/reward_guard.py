@@ -27,7 +27,6 @@ that never returns (one enormous integer power) is not cut short.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import math
 import os
@@ -36,6 +35,8 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from rewards.user_import import describe
 
 
 class RewardFailure(Exception):
@@ -58,7 +59,7 @@ class GuardedReward:
         except RewardFailure:
             raise
         except Exception as err:  # noqa: BLE001  (a reward may raise anything; it is named, not hidden)
-            raise RewardFailure(self.__name__, self._first_failing_row(kwargs), _describe(err)) from err
+            raise RewardFailure(self.__name__, self._first_failing_row(kwargs), describe(err)) from err
         return self._checked(scores, kwargs)
 
     def _checked(self, scores: Any, kwargs: dict[str, Any]) -> Any:
@@ -120,10 +121,10 @@ class AsyncGuardedReward(GuardedReward):
         except TimeoutError as err:
             if time.monotonic() - start < self.timeout_s:  # the reward's own TimeoutError
                 raise RewardFailure(self.__name__, await self._first_failing_row_async(kwargs),
-                                    _describe(err)) from err
+                                    describe(err)) from err
             raise RewardFailure(self.__name__, None, f"took over {self.timeout_s:g} s (hung?)") from None
         except Exception as err:  # noqa: BLE001
-            raise RewardFailure(self.__name__, await self._first_failing_row_async(kwargs), _describe(err)) from err
+            raise RewardFailure(self.__name__, await self._first_failing_row_async(kwargs), describe(err)) from err
         return self._checked(scores, kwargs)
 
     async def _first_failing_row_async(self, kwargs: dict[str, Any]) -> int | None:
@@ -143,23 +144,14 @@ def _rows(kwargs: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
                     if k != "log_metric"}  # these calls are a search, not scores to log
 
 
-def is_async(fn: Any) -> bool:
-    """Whether calling ``fn`` returns a coroutine, as TRL's ``is_async_callable`` decides (partials unwrapped)."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
-
-
 def score_now(fn: Any, **kwargs: Any) -> Any:
     """Call a reward outside the trainer (the pre-flight): an async one runs to the end on a loop of its own."""
     result = fn(**kwargs)
     return asyncio.run(result) if inspect.iscoroutine(result) else result
 
 
-def _describe(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
-
-
 def guard(rewards: list, timeout_s: float = 120.0) -> list[GuardedReward]:
-    return [(AsyncGuardedReward if is_async(fn) else GuardedReward)(fn, timeout_s) for fn in rewards]
+    # TRL's own test of what it will await (imported here: trl loads after unsloth, recipes.backend).
+    from trl.trainer.utils import is_async_callable
+
+    return [(AsyncGuardedReward if is_async_callable(fn) else GuardedReward)(fn, timeout_s) for fn in rewards]

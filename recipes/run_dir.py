@@ -47,12 +47,13 @@ def last_complete_checkpoint(run_dir: str | Path) -> Path | None:
     return max(complete, key=checkpoint_step, default=None)
 
 
-def trim_metrics(path: str | Path, stage: str, max_step: int) -> None:
-    """Keep every other stage's rows and this stage's rows up to ``max_step`` (atomically; the main process)."""
+def trim_metrics(path: str | Path, stage: str | tuple[str, ...], max_step: int) -> None:
+    """Keep every other stage's rows and these stages' rows up to ``max_step`` (atomically; the main process)."""
     p = Path(path)
     if not p.is_file() or not is_main():
         return
-    kept = [row for row in read_jsonl(p) if row.get("stage") != stage or row.get("step", 0) <= max_step]
+    stages = (stage,) if isinstance(stage, str) else stage
+    kept = [row for row in read_jsonl(p) if row.get("stage") not in stages or row.get("step", 0) <= max_step]
     atomic_write_text(p, "".join(json.dumps(row) + "\n" for row in kept))
 
 

@@ -17,7 +17,7 @@ Why these two:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,3 +124,14 @@ def paired_outcomes(a_rows: Iterable[Mapping[str, Any]], b_rows: Iterable[Mappin
         fixed_ids=tuple(cells[(False, True)]),
         broken_ids=tuple(cells[(True, False)]),
     )
+
+
+def best_validation(lines: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The checkpoint evaluation with the highest accuracy, the earliest step among equals (None for none).
+
+    One rule for the run's choice (`recipes.checkpoint_eval`), the report's sentence and its chart.
+
+    >>> best_validation([{"step": 2, "accuracy": 0.5}, {"step": 4, "accuracy": 0.7}, {"step": 6, "accuracy": 0.7}])
+    {'step': 4, 'accuracy': 0.7}
+    """
+    return max(lines, key=lambda r: (r["accuracy"], -r["step"])) if lines else None
