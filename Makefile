@@ -70,6 +70,7 @@ bench: setup
 	$(PY) bench/eval_batching.py
 	$(PY) bench/grpo_step_cost.py
 	$(PY) bench/grpo_floor.py
+	$(PY) bench/cpu_generation.py
 
 setup-multigpu: setup
 	$(PIP) install -q --no-build-isolation -r requirements-multigpu.txt

@@ -18,6 +18,15 @@ its compute floor: (2 x params x tokens generated + 8 x params x tokens trained)
 / the fp32 matmul FLOP/s measured here, in the same run (goal <= 2x), with where
 the time goes: generation, rewards, the rest of scoring (old log-probs), and the
 loss forward + backward + optimizer.
+
+Then generation against its own floor (goal <= 3x): each distinct prompt computed
+once (2 x params x its tokens, at the measured FLOP/s), plus one decode step per
+token of the longest completion, each the slower of its matmul work (2 x params x
+sequences, params without the LoRA's, which the rollouts merge) at the measured
+FLOP/s and its memory traffic (every fp32 weight once,
+and the KV cache at its mean length) at the memory bandwidth measured here (a
+1 GiB sum). Plain TRL runs with transformers' own attention: the recipe's
+`recipes.cpu_generation` attention change is undone before it is built.
 """
 
 from __future__ import annotations
@@ -33,12 +42,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recipes.config import load_config  # noqa: E402
+from recipes.grpo import use_cpu_generation  # noqa: E402
 from recipes.model import load_policy, lora_config, resolve_model_path  # noqa: E402
 from recipes.run_inputs import policy_spec, reward_functions, run_format, train_dataset  # noqa: E402
 from recipes.trl_compat import ensure_logprob_kernel  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "recipes" / "configs" / "grpo_smollm2_demo.yaml"
-GOAL_VS_TRL, GOAL_VS_FLOOR = 1.0, 2.0
+GOAL_VS_TRL, GOAL_VS_FLOOR, GOAL_GENERATION = 1.0, 2.0, 3.0
 PHASES = ("_generate", "_calculate_rewards", "_generate_and_score_completions", "compute_loss")
 
 
@@ -51,6 +61,38 @@ def matmul_flops(size: int = 1024, repeats: int = 20) -> float:
     for _ in range(repeats):
         a @ b
     return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def read_bandwidth(gib: int = 1, repeats: int = 5) -> float:
+    """Bytes per second that a sum over a ``gib`` GiB fp32 tensor reads (best of ``repeats``)."""
+    import torch
+
+    x = torch.ones(gib * 2**28)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        x.sum()
+        best = min(best, time.perf_counter() - start)
+    return x.numel() * 4 / best
+
+
+def generation_floor(model_config, params: int, logs: list[dict], batch: int, groups: int, flops: float,
+                     bandwidth: float) -> tuple[float, str]:
+    """Seconds a step's rollouts need at least, from its logged lengths (module doc), and how they add up."""
+    steps = logs[1:]
+    decode = statistics.fmean(r["completions/max_length"] for r in steps)
+    generated = statistics.fmean(r["completions/mean_length"] for r in steps) * batch
+    prompt = statistics.median(b["num_tokens"] - a["num_tokens"] for a, b in zip(logs, logs[1:], strict=False)) \
+        - generated
+    prefill = 2 * params * prompt / groups / flops
+    kv_per_token = 2 * model_config.num_hidden_layers * model_config.num_key_value_heads * \
+        getattr(model_config, "head_dim", model_config.hidden_size // model_config.num_attention_heads) * 4
+    kv_bytes = kv_per_token * batch * (prompt / batch + decode / 2)
+    compute, memory = 2 * params * batch / flops, (4 * params + kv_bytes) / bandwidth
+    floor = prefill + decode * max(compute, memory)
+    return floor, (f"prefill of {prompt / groups:.0f} distinct prompt tokens {prefill:.2f} s + {decode:.0f} decode "
+                   f"steps x max({compute * 1e3:.0f} ms matmul, {memory * 1e3:.0f} ms memory: "
+                   f"{4 * params / 1e6:.0f} MB weights + {kv_bytes / 1e6:.0f} MB KV at {bandwidth / 1e9:.1f} GB/s)")
 
 
 def instrument(trainer) -> dict[str, list[float]]:
@@ -91,9 +133,14 @@ def build(kind: str, cfg, dataset, rewards):
 
     if kind == "recipe":
         policy = load_policy(policy_spec(cfg))
-        return GRPOTrainer(model=policy.model, reward_funcs=rewards, args=cfg.grpo, train_dataset=dataset,
-                           processing_class=policy.tokenizer), sum(p.numel() for p in policy.model.parameters())
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+        trainer = GRPOTrainer(model=policy.model, reward_funcs=rewards, args=cfg.grpo, train_dataset=dataset,
+                              processing_class=policy.tokenizer)
+        use_cpu_generation(cfg, policy, trainer)
+        return trainer, sum(p.numel() for p in policy.model.parameters())
+    from transformers import AttentionInterface, AutoModelForCausalLM, AutoTokenizer
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    AttentionInterface.register("sdpa", sdpa_attention_forward)  # transformers' own, as a plain TRL script has it
 
     path = resolve_model_path(cfg.recipe.model_name)
     model, tokenizer = AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
@@ -119,8 +166,9 @@ def main() -> int:
         trainer.train()
         logs = [r for r in trainer.state.log_history if "completions/mean_length" in r]
         results[kind] = {"per_step": {k: v[1:] for k, v in per_step.items()}, "params": params, "logs": logs,
-                         "batch": cfg.grpo.per_device_train_batch_size}
-    flops = matmul_flops()
+                         "batch": cfg.grpo.per_device_train_batch_size, "groups": cfg.grpo.num_generations,
+                         "model_config": trainer.model.config, "model": trainer.model}
+    flops, bandwidth = matmul_flops(), read_bandwidth()
 
     recipe, plain = results["recipe"], results["plain TRL"]
     step = statistics.median(recipe["per_step"]["step"])
@@ -141,6 +189,12 @@ def main() -> int:
     print(f"where it goes        generation {parts['_generate']:.1f} s, rewards {parts['_calculate_rewards']:.2f} s, "
           f"old log-probs and bookkeeping {other:.1f} s, loss forward {parts['compute_loss']:.1f} s + backward and "
           f"optimizer {train - parts['compute_loss']:.1f} s")
+    base_params = sum(p.numel() for n, p in recipe["model"].named_parameters() if "lora_" not in n)
+    gen_floor, how = generation_floor(recipe["model_config"], base_params, logs, recipe["batch"],
+                                      recipe["groups"], flops, bandwidth)
+    print(f"generation vs floor  {parts['_generate']:.1f} s vs {gen_floor:.2f} s ({how}): "
+          f"{parts['_generate'] / gen_floor:.1f}x (goal <= {GOAL_GENERATION:g}x); plain TRL's generation "
+          f"{statistics.median(plain['per_step']['_generate']):.1f} s")
     return 0
 
 

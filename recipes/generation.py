@@ -5,7 +5,10 @@ the pre-flight check calls `sample` with GRPO's own sampling settings (`Sampling
 With a vLLM engine (Unsloth ``fast_inference``) the whole list goes to
 ``fast_generate`` at once, the adapter riding along as the policy's LoRA request;
 otherwise HF ``generate`` runs in batches of similar length with left padding,
-with a progress bar. Either way: (text, n_tokens) per prompt, in input order.
+with a progress bar; on CPU through `recipes.cpu_generation`'s faster path (the LoRA
+merged, each prompt prefilled once for its samples, an inverse-CDF sampler) unless the
+config's ``fast_cpu_generation`` is false.
+Either way: (text, n_tokens) per prompt, in input order.
 """
 
 from __future__ import annotations
@@ -75,9 +78,15 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
                  desc: str) -> list[list[tuple[str, int]]]:
     import torch
 
+    from recipes import cpu_generation
+
     tok, model = policy.tokenizer, policy.model
     eos_ids = {tok.eos_token_id, tok.pad_token_id} - {None}
-    if sampling.temperature > 0:
+    fast = policy.fast_cpu_generation and cpu_generation.runs_on_cpu(model)
+    cpu_generation.share_kv_heads_on_cpu()
+    if fast:
+        how = cpu_generation.generate_kwargs(sampling.temperature, sampling.top_p, sampling.top_k, sampling.min_p)
+    elif sampling.temperature > 0:
         how = {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p,
                "top_k": sampling.top_k or None, "min_p": sampling.min_p}
     else:
@@ -87,13 +96,19 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
     results: list[list[tuple[str, int]]] = [[] for _ in texts]
     per_call = max(1, batch_size // sampling.n)
     model.eval()
-    with torch.inference_mode(), full_weights(model), tqdm(total=len(texts), desc=desc, unit="ex") as bar:
+    merged = cpu_generation.lora_merged(model) if fast else contextlib.nullcontext()
+    with torch.inference_mode(), full_weights(model), merged, tqdm(total=len(texts), desc=desc, unit="ex") as bar:
         for start in range(0, len(order), per_call):
             idx = order[start : start + per_call]
             batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True,
                         add_special_tokens=False).to(model.device)
-            out = model.generate(**batch, max_new_tokens=sampling.max_new_tokens, num_return_sequences=sampling.n,
-                                 pad_token_id=tok.pad_token_id, **how)
+            if fast:  # each prompt's prefill once for its n samples
+                out = cpu_generation.generate(model, batch["input_ids"], batch["attention_mask"], repeats=sampling.n,
+                                              max_new_tokens=sampling.max_new_tokens, pad_token_id=tok.pad_token_id,
+                                              **how)
+            else:
+                out = model.generate(**batch, max_new_tokens=sampling.max_new_tokens,
+                                     num_return_sequences=sampling.n, pad_token_id=tok.pad_token_id, **how)
             new = out[:, batch["input_ids"].shape[1] :].tolist()
             for k, row in enumerate(new):  # generate() returns each prompt's n sequences together
                 n = next((j + 1 for j, t in enumerate(row) if t in eos_ids), len(row))

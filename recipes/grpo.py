@@ -120,8 +120,22 @@ def make_grpo_trainer(cfg: RunConfig, policy, dataset, rewards: list, callbacks:
     if cfg.recipe.balance_by:
         dataset = balanced_order(dataset, cfg.recipe.balance_by)
         cfg.grpo.shuffle_dataset = False  # TRL's sampler would undo the turns
-    return GRPOTrainer(model=policy.model, reward_funcs=rewards, args=cfg.grpo, train_dataset=dataset,
-                       processing_class=policy.tokenizer, callbacks=callbacks)
+    trainer = GRPOTrainer(model=policy.model, reward_funcs=rewards, args=cfg.grpo, train_dataset=dataset,
+                          processing_class=policy.tokenizer, callbacks=callbacks)
+    use_cpu_generation(cfg, policy, trainer)
+    return trainer
+
+
+def use_cpu_generation(cfg: RunConfig, policy, trainer) -> None:
+    """`recipes.cpu_generation` for the rollouts: the exact attention change always, the rest unless
+    ``fast_cpu_generation`` is false; each applies only where the trainer generates with transformers on CPU."""
+    if policy.backend != "transformers":
+        return
+    from recipes import cpu_generation
+
+    cpu_generation.share_kv_heads_on_cpu()
+    if cfg.recipe.fast_cpu_generation:
+        cpu_generation.speed_up_rollouts(trainer)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ generation prompt opens the reasoning marker (``chat_template: format``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ class PolicySpec:
     system_prompt: str | None = None  # the config's, when it replaces the format's (the template's default)
     trainable: bool = True  # attach a fresh LoRA adapter
     adapter: str | None = None  # load a trained adapter instead (evaluation)
+    fast_cpu_generation: bool = _RECIPE.fast_cpu_generation  # recipes.cpu_generation
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Policy:
     tokenizer: Any
     backend: str
     lora_request: Any = None  # vLLM LoRARequest for fast_generate (unsloth + adapter)
+    fast_cpu_generation: bool = True  # PolicySpec's: recipes.generation reads it
 
 
 def resolve_model_path(model_name: str) -> str:
@@ -176,7 +178,7 @@ def load_policy(spec: PolicySpec) -> Policy:
     if spec.adapter is not None and not (Path(spec.adapter) / "adapter_config.json").is_file():
         raise RecipeError(f"adapter: {spec.adapter} has no adapter_config.json (expected RUN_DIR/adapter)")
     loader = _load_unsloth if backend == "unsloth" else _load_transformers
-    return loader(spec)
+    return replace(loader(spec), fast_cpu_generation=spec.fast_cpu_generation)
 
 
 def _load_unsloth(spec: PolicySpec) -> Policy:

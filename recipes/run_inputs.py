@@ -39,7 +39,7 @@ def policy_spec(cfg: RunConfig, **changes: Any):
         fast_inference=wants_colocated_vllm(cfg) and vllm_installed(),
         gpu_memory_utilization=r.gpu_memory_utilization, random_state=cfg.grpo.seed,
         gradient_checkpointing=bool(cfg.grpo.gradient_checkpointing), chat_template=r.chat_template,
-        format=r.format, system_prompt=r.system_prompt,
+        format=r.format, system_prompt=r.system_prompt, fast_cpu_generation=r.fast_cpu_generation,
     )
     return replace(spec, **changes)
 

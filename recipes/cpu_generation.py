@@ -1,0 +1,252 @@
+"""transformers' ``generate`` on CPU, closer to its floor: four costs that are not the model's work.
+
+One decode step of the CPU demo (SmolLM2-135M with a LoRA, 32 sequences) cost 183 ms
+against a floor of ~30-35 ms: its 0.68 GB of weights and KV cache read once at this
+machine's ~20 GB/s (bench/NOTES.md, "Where a CPU decode step goes"). Four costs were not
+the model's work, and each has a remedy here:
+
+1. **K/V copied to every query head.** With a padding mask, transformers' SDPA attention
+   copies the model's 3 K/V heads out to its 9 query heads in every layer at every step
+   (``repeat_kv``), because CUDA's fast kernels refuse grouped heads under a mask. The CPU
+   kernel takes them as they are (``enable_gqa=True``) and returns the same bits.
+   `share_kv_heads_on_cpu` registers that as "sdpa" for CPU tensors outside autograd;
+   everything else still goes to transformers' own function. Exact, so always on.
+2. **The LoRA computed beside every projection.** `lora_merged` gives each projection
+   W + B·A for the length of one ``generate``, in fresh tensors, and afterwards puts the
+   untouched originals back: bit for bit, where PEFT's ``unmerge`` would subtract and round.
+3. **Each prompt computed once per sample.** `generate` prefills each distinct prompt once
+   and copies its KV cache to its samples (GRPO draws 4 to 16 per prompt).
+4. **``torch.multinomial``'s exponential draw over the 49k vocabulary.** `InverseCdfSampler`
+   draws from the same distribution — transformers' own temperature / top-k / top-p / min-p
+   warpers, then one uniform number per sequence against the cumulative probabilities — and
+   hands ``generate`` a score that is finite only at the drawn token, so its greedy step picks it.
+
+2-4 change rounding and the random stream, not the distribution, so they sit behind the
+recipe key ``fast_cpu_generation`` (default true). Evaluation and the pre-flight
+(`recipes.generation`) and GRPO's own rollouts (`speed_up_rollouts`) take the same path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+
+import torch
+from transformers import (
+    AttentionInterface,
+    LogitsProcessor,
+    LogitsProcessorList,
+    MinPLogitsWarper,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+
+def _sdpa_sharing_kv_heads(module, query, key, value, attention_mask, dropout=0.0, scaling=None, is_causal=None,
+                           **kwargs):
+    """transformers' ``sdpa_attention_forward`` without its ``repeat_kv`` copy, for CPU inference."""
+    if (query.device.type != "cpu" or torch.is_grad_enabled() or getattr(module, "num_key_value_groups", 1) == 1
+            or kwargs.get("position_bias") is not None or kwargs.get("output_attentions")):
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
+                                      is_causal=is_causal, **kwargs)
+    # The rest is sdpa_attention_forward's own logic for this case (transformers 5.17 integrations/sdpa_attention.py).
+    is_causal = is_causal if is_causal is not None else getattr(module, "is_causal", True)
+    q_length, kv_length = query.shape[2], key.shape[2]
+    is_causal = q_length > 1 and attention_mask is None and is_causal
+    if is_causal and kv_length > q_length:
+        key, value = key[:, :, :q_length], value[:, :, :q_length]
+    out = torch.nn.functional.scaled_dot_product_attention(
+        query, key, value, attn_mask=attention_mask, dropout_p=dropout, scale=scaling, is_causal=is_causal,
+        enable_gqa=True)
+    return out.transpose(1, 2).contiguous(), None
+
+
+@functools.cache
+def share_kv_heads_on_cpu() -> None:
+    """Make every model's "sdpa" attention skip the K/V copy on CPU (idempotent; exact, see the module doc)."""
+    AttentionInterface.register("sdpa", _sdpa_sharing_kv_heads)
+
+
+def runs_on_cpu(model) -> bool:
+    return next(model.parameters()).device.type == "cpu"
+
+
+def _lora_layers(model) -> list:
+    """The LoRA layers to merge, or [] where merging is not this module's to do.
+
+    Only plain LoRA on linear layers (no DoRA or other variant, no LoRA bias); not under
+    DeepSpeed ZeRO-3 (each rank holds a slice of every weight); not with the adapter switched
+    off (the base evaluation); not into quantized weights (a 4-bit merge rounds).
+    """
+    from peft.tuners.lora import Linear, LoraLayer
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    if not hasattr(model, "disable_adapter") or is_deepspeed_zero3_enabled():
+        return []
+    layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
+    for layer in layers:
+        weight = layer.get_base_layer().weight
+        if (not isinstance(layer, Linear) or layer.disable_adapters or layer.merged or layer.lora_variant
+                or any(layer.lora_bias.values()) or type(weight) is not torch.nn.Parameter
+                or not weight.dtype.is_floating_point):
+            return []
+    return layers
+
+
+@contextlib.contextmanager
+def lora_merged(model):
+    """Inside the block the model computes W + B·A·scale in one matmul per projection; after it, W as it was.
+
+    Each base weight's tensor is swapped for a merged copy (PEFT's ``get_delta_weight`` added to it)
+    and the block runs with the adapter switched off (PEFT's ``disable_adapter``: base layers only,
+    now holding the merged weights). The original tensors are never written, so swapping them back
+    restores every bit; PEFT's ``merge_adapter``/``unmerge_adapter`` would add and subtract in place,
+    which rounds, and costs two more passes over the weights.
+    """
+    layers = _lora_layers(model)
+    if not layers:
+        yield
+        return
+    originals = []
+    with torch.no_grad():
+        for layer in layers:
+            weight = layer.get_base_layer().weight
+            originals.append((weight, weight.data))
+            merged = weight.data.clone()
+            for name in layer.active_adapters:
+                if name in layer.lora_A:
+                    merged += layer.get_delta_weight(name).to(merged.dtype)
+            weight.data = merged
+    try:
+        with model.disable_adapter():
+            yield
+    finally:
+        for weight, data in originals:
+            weight.data = data
+
+
+def sampling_warpers(temperature: float, top_k: int | None = None, top_p: float | None = None,
+                     min_p: float | None = None) -> LogitsProcessorList:
+    """transformers' own warpers, in the order ``generate`` applies them when sampling
+    (``GenerationMixin._get_logits_processor``, transformers 5.17)."""
+    warpers = LogitsProcessorList()
+    if temperature is not None and temperature != 1.0:
+        warpers.append(TemperatureLogitsWarper(temperature))
+    if top_k:
+        warpers.append(TopKLogitsWarper(top_k))
+    if top_p is not None and top_p < 1.0:
+        warpers.append(TopPLogitsWarper(top_p))
+    if min_p is not None:
+        warpers.append(MinPLogitsWarper(min_p))
+    return warpers
+
+
+class InverseCdfSampler(LogitsProcessor):
+    """Draw each sequence's next token from softmax(warped scores); return scores finite only there.
+
+    Same distribution as ``generate``'s ``do_sample=True`` (``torch.multinomial`` on the softmax),
+    one ``torch.rand`` number per sequence instead of an exponential per vocabulary entry, from
+    torch's seeded generator. Run ``generate`` greedy (``do_sample=False``) with this last in
+    its ``logits_processor`` list. Written here because transformers offers no other sampler.
+    """
+
+    def __init__(self, temperature: float, top_k: int | None = None, top_p: float | None = None,
+                 min_p: float | None = None):
+        self.warpers = sampling_warpers(temperature, top_k, top_p, min_p)
+
+    def draw(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.LongTensor:
+        probs = torch.softmax(self.warpers(input_ids, scores), dim=-1, dtype=torch.float64)
+        cdf = probs.cumsum(dim=-1)  # float64: its rounding stays far below what any test of the draws could see
+        u = torch.rand(cdf.shape[0], 1, dtype=torch.float64, device=cdf.device) * cdf[:, -1:]
+        tokens = torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.shape[-1] - 1)
+        ruled_out = probs.gather(1, tokens) == 0  # u * total rounded up to the total: a token the warpers removed
+        if ruled_out.any():
+            tokens = torch.where(ruled_out, probs.argmax(dim=-1, keepdim=True), tokens)
+        return tokens
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        tokens = self.draw(input_ids, scores)
+        return torch.full_like(scores, float("-inf")).scatter_(1, tokens, 0.0)
+
+
+def generate_kwargs(temperature: float, top_p: float = 1.0, top_k: int | None = None,
+                    min_p: float | None = None) -> dict:
+    """``model.generate`` keyword arguments for one way of decoding: greedy, or sampled by `InverseCdfSampler`."""
+    greedy = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None, "min_p": None}
+    if temperature <= 0:
+        return greedy
+    return {**greedy, "logits_processor": LogitsProcessorList([InverseCdfSampler(temperature, top_k, top_p, min_p)])}
+
+
+def generate(model, input_ids: torch.LongTensor, attention_mask: torch.LongTensor | None = None, repeats: int = 1,
+             **kwargs) -> torch.LongTensor:
+    """``model.generate`` with each prompt ``repeats`` times in a row, each distinct prompt prefilled once.
+
+    GRPO asks for every prompt 4-16 times, and ``generate`` would compute each copy's prompt
+    again. Here the distinct prompts (all but their last token) fill a ``DynamicCache`` in one
+    forward pass, the cache's rows are copied out to every sequence (``batch_select_indices``),
+    and ``generate`` carries on from it: transformers' own prefix re-use, a prefilled cache
+    passed as ``past_key_values``. Positions as ``generate`` makes them from the attention mask
+    (``_prepare_position_ids_for_generation``, transformers 5.17).
+    """
+    from transformers import DynamicCache
+
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_ids)
+    if repeats > 1:
+        input_ids, attention_mask = input_ids.repeat_interleave(repeats, 0), attention_mask.repeat_interleave(repeats, 0)
+    distinct, which = torch.unique(input_ids, dim=0, return_inverse=True)
+    call = functools.partial(type(model).generate, model, input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+    if len(distinct) == len(input_ids) or input_ids.shape[1] < 2:
+        return call()
+    rows = torch.arange(len(input_ids), device=input_ids.device)
+    first = torch.full((len(distinct),), len(input_ids), device=input_ids.device).scatter_reduce_(0, which, rows, "amin")
+    mask = attention_mask[first, :-1]
+    positions = (mask.long().cumsum(-1) - 1).masked_fill_(mask == 0, 0)
+    cache = DynamicCache(config=model.config)
+    model(input_ids=distinct[:, :-1], attention_mask=mask, position_ids=positions, past_key_values=cache,
+          use_cache=True, logits_to_keep=1)
+    cache.batch_select_indices(which)
+    return call(past_key_values=cache)
+
+
+def speed_up_rollouts(trainer) -> bool:
+    """Send a TRL ``GRPOTrainer``'s transformers rollouts through the merged LoRA, `generate` and `InverseCdfSampler`.
+
+    Only for the plain ``generate`` path on CPU (no vLLM, no continuous batching); says whether it did.
+    TRL builds one ``generation_config`` for its rollouts (trl trainer/grpo_trainer.py); it is kept,
+    greedy, and the sampling settings move to the sampler that ``generate`` gets on each call.
+    """
+    if trainer.use_vllm or getattr(trainer, "use_transformers_continuous_batching", False):
+        return False
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if not runs_on_cpu(model):
+        return False
+    g = trainer.generation_config
+    sampler = LogitsProcessorList([InverseCdfSampler(g.temperature, g.top_k, g.top_p, g.min_p)])
+    greedy = generate_kwargs(0.0)
+    trainer.generation_config = copy.deepcopy(g)
+    trainer.generation_config.update(**greedy)
+    trainer.generation_kwargs = {**trainer.generation_kwargs, **greedy}
+    generate_single_turn = trainer._generate_single_turn
+
+    @functools.wraps(generate_single_turn)
+    def rollouts(*args, **kwargs):
+        with lora_merged(model), _fast_generate(model, sampler):
+            return generate_single_turn(*args, **kwargs)
+
+    trainer._generate_single_turn = rollouts
+    return True
+
+
+@contextlib.contextmanager
+def _fast_generate(model, processors: LogitsProcessorList):
+    """``model.generate`` is `generate` with ``logits_processor=processors`` inside the block (TRL passes none)."""
+    model.generate = functools.partial(generate, model, logits_processor=processors)
+    try:
+        yield
+    finally:
+        del model.generate  # the class's method again

@@ -1,0 +1,201 @@
+"""recipes.cpu_generation: the faster CPU path is exact where it claims to be, and samples the same distribution."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from recipes import cpu_generation
+from recipes.model import PolicySpec, load_policy
+
+
+def chi_square_p(counts: torch.Tensor, probs: torch.Tensor) -> float:
+    """Pearson's goodness-of-fit p-value (scipy is not a dependency: torch's regularized gamma instead)."""
+    keep = probs > 0
+    expected = probs[keep] * counts.sum()
+    stat = ((counts[keep] - expected) ** 2 / expected).sum()
+    dof = torch.tensor(float(keep.sum() - 1), dtype=torch.float64)
+    return float(torch.special.gammaincc(dof / 2, stat / 2))
+
+
+class _Heads:
+    num_key_value_groups = 3
+    is_causal = True
+
+
+@pytest.mark.parametrize("q_len", [1, 7])
+def test_sharing_kv_heads_returns_transformers_sdpa_bits(q_len):
+    """Decode (1 query) and prefill (7) with a left-padding mask, 9 query heads on 3 K/V heads."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    torch.manual_seed(0)
+    batch, kv_len = 4, 12
+    query = torch.randn(batch, 9, q_len, 16)
+    key, value = torch.randn(batch, 3, kv_len, 16), torch.randn(batch, 3, kv_len, 16)
+    causal = torch.ones(q_len, kv_len, dtype=torch.bool).tril(kv_len - q_len)
+    mask = causal.expand(batch, 1, q_len, kv_len).clone()
+    mask[1, :, :, :3] = False  # a left-padded row
+    for attention_mask in (mask, None):
+        with torch.inference_mode():
+            ours, _ = cpu_generation._sdpa_sharing_kv_heads(_Heads(), query, key, value, attention_mask, scaling=0.25)
+            theirs, _ = sdpa_attention_forward(_Heads(), query, key, value, attention_mask, scaling=0.25)
+        assert torch.equal(ours, theirs)
+
+
+@pytest.fixture()
+def policy(tiny_model_dir):
+    policy = load_policy(PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=False,
+                                    lora_rank=4, lora_alpha=8, gradient_checkpointing=False))
+    torch.manual_seed(1)
+    with torch.no_grad():  # a trained-looking adapter: PEFT starts B at zero, which would make merging a no-op
+        for name, param in policy.model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.5)
+    return policy
+
+
+def _prompts(tokenizer, n=3):
+    tokenizer.padding_side = "left"
+    return tokenizer(["What is 2 + 3?", "Seven times eight is", "hi"][:n], return_tensors="pt", padding=True)
+
+
+def test_lora_merged_gives_the_unmerged_outputs_and_restores_every_weight_bit_for_bit(policy):
+    from peft.tuners.lora import LoraLayer
+
+    model = policy.model
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    batch = _prompts(policy.tokenizer)
+    with torch.inference_mode():
+        plain = model(**batch).logits
+        with cpu_generation.lora_merged(model):
+            assert all(layer.disable_adapters for layer in model.modules() if isinstance(layer, LoraLayer))
+            merged = model(**batch).logits
+        again = model(**batch).logits
+        with model.disable_adapter():
+            assert not torch.allclose(plain, model(**batch).logits, atol=1e-3)  # the adapter matters here
+    torch.testing.assert_close(merged, plain, rtol=1e-5, atol=1e-5)
+    assert torch.equal(again, plain)
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert not any(layer.disable_adapters for layer in model.modules() if isinstance(layer, LoraLayer))
+
+
+def test_lora_merged_leaves_a_switched_off_adapter_alone(policy):
+    model = policy.model
+    storage = [p.data_ptr() for p in model.parameters()]
+    with model.disable_adapter(), cpu_generation.lora_merged(model):
+        assert [p.data_ptr() for p in model.parameters()] == storage
+
+
+@pytest.mark.parametrize("warp", [{"temperature": 0.6}, {"temperature": 1.0, "top_k": 5},
+                                  {"temperature": 0.8, "top_p": 0.7}, {"temperature": 0.7, "min_p": 0.1}])
+def test_inverse_cdf_sampler_draws_the_distribution_generate_samples_from(warp):
+    torch.manual_seed(0)
+    vocab, draws = 40, 40_000
+    scores = torch.randn(1, vocab) * 2
+    sampler = cpu_generation.InverseCdfSampler(**warp)
+    warped = cpu_generation.sampling_warpers(**warp)(None, scores.clone())
+    probs = torch.softmax(warped, dim=-1, dtype=torch.float64)[0]  # what do_sample=True hands torch.multinomial
+    tokens = sampler.draw(None, scores.expand(draws, vocab).clone())[:, 0]
+    counts = torch.bincount(tokens, minlength=vocab).double()
+    assert counts[probs == 0].sum() == 0  # never a token the warpers ruled out
+    assert chi_square_p(counts, probs) > 1e-3
+    reference = torch.bincount(torch.multinomial(probs.float().expand(draws, vocab), 1)[:, 0], minlength=vocab)
+    assert chi_square_p(reference.double(), probs) > 1e-3  # the test's own yardstick passes torch's sampler too
+
+
+def test_inverse_cdf_sampler_finds_a_wrong_distribution():
+    """The test above can fail: the same draws checked against a neighbouring distribution."""
+    torch.manual_seed(0)
+    scores = torch.randn(1, 40) * 2
+    tokens = cpu_generation.InverseCdfSampler(0.6).draw(None, scores.expand(40_000, 40).clone())[:, 0]
+    counts = torch.bincount(tokens, minlength=40).double()
+    assert chi_square_p(counts, torch.softmax(scores[0] / 0.7, dim=-1, dtype=torch.float64)) < 1e-6
+
+
+def test_generate_with_the_sampler_draws_the_models_next_token_distribution(policy):
+    """Through transformers' generate: the first sampled token of one prompt, drawn 4,000 times."""
+    model, tok = policy.model, policy.tokenizer
+    batch = tok(["What is 2 + 3?"], return_tensors="pt")
+    with torch.inference_mode():
+        probs = torch.softmax(model(**batch).logits[0, -1].double() / 0.6, dim=-1)
+        torch.manual_seed(0)
+        out = cpu_generation.generate(model, **batch, repeats=4000, max_new_tokens=1, pad_token_id=tok.pad_token_id,
+                                      **cpu_generation.generate_kwargs(0.6))
+    counts = torch.bincount(out[:, -1], minlength=probs.numel()).double()
+    top = probs.argsort(descending=True)[:20]  # pool the long tail into one bin so every expected count is large
+    pooled_counts = torch.cat([counts[top], (counts.sum() - counts[top].sum()).reshape(1)])
+    pooled_probs = torch.cat([probs[top], (1 - probs[top].sum()).reshape(1)])
+    assert chi_square_p(pooled_counts, pooled_probs) > 1e-3
+
+
+def test_fast_greedy_evaluation_gives_the_same_answers_as_the_plain_path(policy):
+    from recipes.generation import generate
+
+    prompts = [[{"role": "user", "content": q}] for q in ("What is 2 + 3?", "Name a colour.", "12 * 4 =")]
+    fast = generate(policy, prompts, max_new_tokens=12, batch_size=3)
+    policy.fast_cpu_generation = False
+    plain = generate(policy, prompts, max_new_tokens=12, batch_size=3)
+    assert fast == plain
+
+
+def test_prefilling_each_prompt_once_gives_generates_own_greedy_tokens(policy):
+    """Left-padded prompts, each asked for 3 times: the shared prefill continues exactly as generate's own."""
+    model, tok = policy.model, policy.tokenizer
+    batch = _prompts(tok)
+    ids, mask = batch["input_ids"].repeat_interleave(3, 0), batch["attention_mask"].repeat_interleave(3, 0)
+    greedy = {"max_new_tokens": 10, "pad_token_id": tok.pad_token_id, **cpu_generation.generate_kwargs(0.0)}
+    with torch.inference_mode():
+        theirs = model.generate(input_ids=ids, attention_mask=mask, **greedy)
+        ours = cpu_generation.generate(model, batch["input_ids"], batch["attention_mask"], repeats=3, **greedy)
+    assert torch.equal(ours, theirs)
+
+
+def test_grpo_rollouts_take_the_fast_path_and_leave_the_weights_as_they_were(tmp_path, tiny_model_dir):
+    """TRL's own GRPOTrainer, built as the recipe builds it: its transformers rollouts go through the
+    sampler and the merged LoRA, and training afterwards sees the original weights."""
+    from peft.tuners.lora import LoraLayer
+
+    from recipes import grpo
+    from recipes.config import load_config
+    from recipes.run_inputs import policy_spec, reward_functions, run_format, train_dataset
+    from tests.test_grpo_run import write_config
+
+    cfg = load_config(write_config(tmp_path, tiny_model_dir), [])
+    policy = load_policy(policy_spec(cfg))
+    trainer = grpo.make_grpo_trainer(cfg, policy, train_dataset(cfg), reward_functions(cfg, run_format(cfg)), [])
+    assert trainer.generation_config.do_sample is False  # the sampling moved to the sampler
+    seen = []
+    original_draw = cpu_generation.InverseCdfSampler.draw
+
+    def spy(self, input_ids, scores):
+        seen.append(all(layer.disable_adapters for layer in policy.model.modules() if isinstance(layer, LoraLayer)))
+        return original_draw(self, input_ids, scores)
+
+    before = {k: v.clone() for k, v in policy.model.state_dict().items()}
+    prompt = policy.tokenizer("What is 2 + 3?")["input_ids"]
+    cpu_generation.InverseCdfSampler.draw = spy
+    try:
+        completions, _ = trainer._generate_single_turn([prompt] * 4, None, {}, 4)
+    finally:
+        cpu_generation.InverseCdfSampler.draw = original_draw
+    assert len(completions) == 4 and seen and all(seen)  # every token drawn by the sampler, LoRA merged
+    assert "generate" not in vars(policy.model)
+    after = policy.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert not any(layer.disable_adapters for layer in policy.model.modules() if isinstance(layer, LoraLayer))
+    assert all(p.requires_grad for n, p in policy.model.named_parameters() if "lora_" in n)  # still trainable
+
+
+def test_fast_cpu_generation_false_leaves_trls_rollouts_as_trl_made_them(tmp_path, tiny_model_dir):
+    from recipes import grpo
+    from recipes.config import load_config
+    from recipes.run_inputs import policy_spec, reward_functions, run_format, train_dataset
+    from tests.test_grpo_run import write_config
+
+    cfg = load_config(write_config(tmp_path, tiny_model_dir, fast_cpu_generation=False), [])
+    policy = load_policy(policy_spec(cfg))
+    trainer = grpo.make_grpo_trainer(cfg, policy, train_dataset(cfg), reward_functions(cfg, run_format(cfg)), [])
+    assert trainer.generation_config.do_sample is True and trainer.generation_config.temperature == 1.0
+    assert "_generate_single_turn" not in vars(trainer)
+    assert policy.fast_cpu_generation is False
