@@ -11,7 +11,7 @@ one change to the line above, in one process, median of ``--repeats`` calls:
 * ``transformers``: ``generate(do_sample=True, num_return_sequences=4)``, transformers' SDPA;
 * ``+ K/V heads shared``: `cpu_generation.share_kv_heads_on_cpu` (exact);
 * ``+ LoRA merged``: `cpu_generation.lora_merged` around the call;
-* ``+ inverse-CDF sampler``: `cpu_generation.InverseCdfSampler` instead of ``torch.multinomial``;
+* ``+ inverse-CDF sampler``: `cpu_sampling.InverseCdfSampler` instead of ``torch.multinomial``;
 * ``+ prefill once``: `cpu_generation.generate`, each prompt's prefill once for its 4 samples.
 
 It prints seconds per call and the ratio to the first line.
@@ -37,7 +37,7 @@ DEMO = Path(__file__).resolve().parents[1] / "recipes" / "configs" / "grpo_smoll
 def main() -> int:
     import torch
 
-    from recipes import cpu_generation
+    from recipes import cpu_generation, cpu_sampling
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=3)
@@ -72,10 +72,10 @@ def main() -> int:
         ("+ K/V heads shared", lambda: model.generate(**batch, num_return_sequences=n, **sampled, **fixed)),
         ("+ LoRA merged", merged(lambda: model.generate(**repeated, **sampled, **fixed))),
         ("+ inverse-CDF sampler", merged(lambda: model.generate(
-            **repeated, **cpu_generation.generate_kwargs(g.temperature), **fixed))),
+            **repeated, **cpu_sampling.generate_kwargs(g.temperature), **fixed))),
         ("+ prefill once", merged(lambda: cpu_generation.generate(
             model, batch["input_ids"], batch["attention_mask"], repeats=n,
-            **cpu_generation.generate_kwargs(g.temperature), **fixed))),
+            **cpu_sampling.generate_kwargs(g.temperature), **fixed))),
     ]
     print(f"{len(texts)} prompts ({batch['input_ids'].shape[1]} tokens padded) x {n} samples, {length} new tokens, "
           f"{torch.get_num_threads()} threads; median of {args.repeats}")

@@ -78,14 +78,14 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
                  desc: str) -> list[list[tuple[str, int]]]:
     import torch
 
-    from recipes import cpu_generation
+    from recipes import cpu_generation, cpu_sampling
 
     tok, model = policy.tokenizer, policy.model
     eos_ids = {tok.eos_token_id, tok.pad_token_id} - {None}
     fast = policy.fast_cpu_generation and cpu_generation.runs_on_cpu(model)
     cpu_generation.share_kv_heads_on_cpu()
     if fast:
-        how = cpu_generation.generate_kwargs(sampling.temperature, sampling.top_p, sampling.top_k, sampling.min_p)
+        how = cpu_sampling.generate_kwargs(sampling.temperature, sampling.top_p, sampling.top_k, sampling.min_p)
     elif sampling.temperature > 0:
         how = {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p,
                "top_k": sampling.top_k or None, "min_p": sampling.min_p}

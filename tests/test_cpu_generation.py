@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from recipes import cpu_generation
+from recipes import cpu_generation, cpu_sampling
 from recipes.model import PolicySpec, load_policy
-
-
-def chi_square_p(counts: torch.Tensor, probs: torch.Tensor) -> float:
-    """Pearson's goodness-of-fit p-value (scipy is not a dependency: torch's regularized gamma instead)."""
-    keep = probs > 0
-    expected = probs[keep] * counts.sum()
-    stat = ((counts[keep] - expected) ** 2 / expected).sum()
-    dof = torch.tensor(float(keep.sum() - 1), dtype=torch.float64)
-    return float(torch.special.gammaincc(dof / 2, stat / 2))
+from tests.test_cpu_sampling import chi_square_p
 
 
 class _Heads:
@@ -87,32 +79,6 @@ def test_lora_merged_leaves_a_switched_off_adapter_alone(policy):
         assert [p.data_ptr() for p in model.parameters()] == storage
 
 
-@pytest.mark.parametrize("warp", [{"temperature": 0.6}, {"temperature": 1.0, "top_k": 5},
-                                  {"temperature": 0.8, "top_p": 0.7}, {"temperature": 0.7, "min_p": 0.1}])
-def test_inverse_cdf_sampler_draws_the_distribution_generate_samples_from(warp):
-    torch.manual_seed(0)
-    vocab, draws = 40, 40_000
-    scores = torch.randn(1, vocab) * 2
-    sampler = cpu_generation.InverseCdfSampler(**warp)
-    warped = cpu_generation.sampling_warpers(**warp)(None, scores.clone())
-    probs = torch.softmax(warped, dim=-1, dtype=torch.float64)[0]  # what do_sample=True hands torch.multinomial
-    tokens = sampler.draw(None, scores.expand(draws, vocab).clone())[:, 0]
-    counts = torch.bincount(tokens, minlength=vocab).double()
-    assert counts[probs == 0].sum() == 0  # never a token the warpers ruled out
-    assert chi_square_p(counts, probs) > 1e-3
-    reference = torch.bincount(torch.multinomial(probs.float().expand(draws, vocab), 1)[:, 0], minlength=vocab)
-    assert chi_square_p(reference.double(), probs) > 1e-3  # the test's own yardstick passes torch's sampler too
-
-
-def test_inverse_cdf_sampler_finds_a_wrong_distribution():
-    """The test above can fail: the same draws checked against a neighbouring distribution."""
-    torch.manual_seed(0)
-    scores = torch.randn(1, 40) * 2
-    tokens = cpu_generation.InverseCdfSampler(0.6).draw(None, scores.expand(40_000, 40).clone())[:, 0]
-    counts = torch.bincount(tokens, minlength=40).double()
-    assert chi_square_p(counts, torch.softmax(scores[0] / 0.7, dim=-1, dtype=torch.float64)) < 1e-6
-
-
 def test_generate_with_the_sampler_draws_the_models_next_token_distribution(policy):
     """Through transformers' generate: the first sampled token of one prompt, drawn 4,000 times."""
     model, tok = policy.model, policy.tokenizer
@@ -121,7 +87,7 @@ def test_generate_with_the_sampler_draws_the_models_next_token_distribution(poli
         probs = torch.softmax(model(**batch).logits[0, -1].double() / 0.6, dim=-1)
         torch.manual_seed(0)
         out = cpu_generation.generate(model, **batch, repeats=4000, max_new_tokens=1, pad_token_id=tok.pad_token_id,
-                                      **cpu_generation.generate_kwargs(0.6))
+                                      **cpu_sampling.generate_kwargs(0.6))
     counts = torch.bincount(out[:, -1], minlength=probs.numel()).double()
     top = probs.argsort(descending=True)[:20]  # pool the long tail into one bin so every expected count is large
     pooled_counts = torch.cat([counts[top], (counts.sum() - counts[top].sum()).reshape(1)])
@@ -144,7 +110,7 @@ def test_prefilling_each_prompt_once_gives_generates_own_greedy_tokens(policy):
     model, tok = policy.model, policy.tokenizer
     batch = _prompts(tok)
     ids, mask = batch["input_ids"].repeat_interleave(3, 0), batch["attention_mask"].repeat_interleave(3, 0)
-    greedy = {"max_new_tokens": 10, "pad_token_id": tok.pad_token_id, **cpu_generation.generate_kwargs(0.0)}
+    greedy = {"max_new_tokens": 10, "pad_token_id": tok.pad_token_id, **cpu_sampling.generate_kwargs(0.0)}
     with torch.inference_mode():
         theirs = model.generate(input_ids=ids, attention_mask=mask, **greedy)
         ours = cpu_generation.generate(model, batch["input_ids"], batch["attention_mask"], repeats=3, **greedy)
@@ -166,7 +132,7 @@ def test_grpo_rollouts_take_the_fast_path_and_leave_the_weights_as_they_were(tmp
     trainer = grpo.make_grpo_trainer(cfg, policy, train_dataset(cfg), reward_functions(cfg, run_format(cfg)), [])
     assert trainer.generation_config.do_sample is False  # the sampling moved to the sampler
     seen = []
-    original_draw = cpu_generation.InverseCdfSampler.draw
+    original_draw = cpu_sampling.InverseCdfSampler.draw
 
     def spy(self, input_ids, scores):
         seen.append(all(layer.disable_adapters for layer in policy.model.modules() if isinstance(layer, LoraLayer)))
@@ -174,11 +140,11 @@ def test_grpo_rollouts_take_the_fast_path_and_leave_the_weights_as_they_were(tmp
 
     before = {k: v.clone() for k, v in policy.model.state_dict().items()}
     prompt = policy.tokenizer("What is 2 + 3?")["input_ids"]
-    cpu_generation.InverseCdfSampler.draw = spy
+    cpu_sampling.InverseCdfSampler.draw = spy
     try:
         completions, _ = trainer._generate_single_turn([prompt] * 4, None, {}, 4)
     finally:
-        cpu_generation.InverseCdfSampler.draw = original_draw
+        cpu_sampling.InverseCdfSampler.draw = original_draw
     assert len(completions) == 4 and seen and all(seen)  # every token drawn by the sampler, LoRA merged
     assert "generate" not in vars(policy.model)
     after = policy.model.state_dict()
