@@ -34,7 +34,7 @@ import torch
 from transformers import AttentionInterface, LogitsProcessorList
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-from recipes.cpu_sampling import InverseCdfSampler, generate_kwargs
+from recipes.cpu_sampling import generate_kwargs, sampler_for
 
 
 def _sdpa_sharing_kv_heads(module, query, key, value, attention_mask, dropout=0.0, scaling=None, is_causal=None,
@@ -74,16 +74,25 @@ def _lora_layers(model) -> list:
     off (the base evaluation); not into quantized weights (a 4-bit merge rounds).
     """
     from peft.tuners.lora import Linear, LoraLayer
+    from peft.utils.other import AuxiliaryTrainingWrapper
     from transformers.integrations import is_deepspeed_zero3_enabled
 
     if not hasattr(model, "disable_adapter") or is_deepspeed_zero3_enabled():
         return []
-    layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
+    modules = list(model.modules())
+    if any(isinstance(m, AuxiliaryTrainingWrapper) for m in modules):
+        return []  # modules_to_save / trainable tokens: disable_adapter would switch them off too
+    layers = [m for m in modules if isinstance(m, LoraLayer)]
+    names: dict[int, int] = {}  # a weight tied to another module (lm_head and embeddings) must not change
+    for _, param in model.named_parameters(remove_duplicate=False):
+        names[id(param)] = names.get(id(param), 0) + 1
     for layer in layers:
         weight = layer.get_base_layer().weight
+        dropout = any(d.training and getattr(d, "p", 0) > 0 for d in layer.lora_dropout.values())
         if (not isinstance(layer, Linear) or layer.disable_adapters or layer.merged or layer.lora_variant
                 or any(layer.lora_bias.values()) or type(weight) is not torch.nn.Parameter
-                or not weight.dtype.is_floating_point):
+                or not weight.dtype.is_floating_point or names.get(id(weight), 0) > 1
+                or dropout):  # a merged weight cannot drop out the LoRA branch as training-mode LoRA does
             return []
     return layers
 
@@ -103,6 +112,7 @@ def lora_merged(model):
         yield
         return
     originals = []
+    trainable = [(p, p.requires_grad) for p in model.parameters()]  # PEFT's re-enable marks the adapter trainable
     with torch.no_grad():
         for layer in layers:
             weight = layer.get_base_layer().weight
@@ -118,6 +128,8 @@ def lora_merged(model):
     finally:
         for weight, data in originals:
             weight.data = data
+        for param, flag in trainable:
+            param.requires_grad_(flag)
 
 
 def generate(model, input_ids: torch.LongTensor, attention_mask: torch.LongTensor | None = None, repeats: int = 1,
@@ -137,19 +149,33 @@ def generate(model, input_ids: torch.LongTensor, attention_mask: torch.LongTenso
         attention_mask = torch.ones_like(input_ids)
     if repeats > 1:
         input_ids, attention_mask = input_ids.repeat_interleave(repeats, 0), attention_mask.repeat_interleave(repeats, 0)
-    distinct, which = torch.unique(input_ids, dim=0, return_inverse=True)
     call = functools.partial(type(model).generate, model, input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-    if len(distinct) == len(input_ids) or input_ids.shape[1] < 2:
+    if not _can_share_prefill(model, input_ids, kwargs):
         return call()
-    rows = torch.arange(len(input_ids), device=input_ids.device)
-    first = torch.full((len(distinct),), len(input_ids), device=input_ids.device).scatter_reduce_(0, which, rows, "amin")
-    mask = attention_mask[first, :-1]
-    positions = (mask.long().cumsum(-1) - 1).masked_fill_(mask == 0, 0)
+    width = input_ids.shape[1]
+    distinct, which = torch.unique(torch.cat([input_ids, attention_mask.to(input_ids.dtype)], dim=1), dim=0,
+                                   return_inverse=True)
+    if len(distinct) == len(input_ids):
+        return call()
+    ids, mask = distinct[:, : width - 1], distinct[:, width : 2 * width - 1]
+    positions = (mask.cumsum(-1) - 1).masked_fill_(mask == 0, 0)
     cache = DynamicCache(config=model.config)
-    model(input_ids=distinct[:, :-1], attention_mask=mask, position_ids=positions, past_key_values=cache,
-          use_cache=True, logits_to_keep=1)
+    model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True,
+          logits_to_keep=1)
     cache.batch_select_indices(which)
     return call(past_key_values=cache)
+
+
+def _can_share_prefill(model, input_ids: torch.LongTensor, kwargs: dict) -> bool:
+    """Not where ``generate`` would build its own cache or prefill in chunks, not where other per-row tensors
+    (a VLM's pixel_values) must reach the prefill too, and not under ZeRO-3, whose ranks must run the same
+    forward passes in step."""
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    configs = [kwargs.get("generation_config"), model.generation_config]
+    own_cache = any(getattr(c, key, None) for c in configs for key in ("cache_implementation", "prefill_chunk_size"))
+    return not (input_ids.shape[1] < 2 or own_cache or kwargs.get("cache_implementation")
+                or any(torch.is_tensor(v) for v in kwargs.values()) or is_deepspeed_zero3_enabled())
 
 
 def speed_up_rollouts(trainer) -> bool:
@@ -165,7 +191,10 @@ def speed_up_rollouts(trainer) -> bool:
     if not runs_on_cpu(model):
         return False
     g = trainer.generation_config
-    sampler = LogitsProcessorList([InverseCdfSampler(g.temperature, g.top_k, g.top_p, g.min_p)])
+    sampler = sampler_for([g, model.generation_config], g.temperature, g.top_k, g.top_p, g.min_p)
+    if sampler is None:
+        return False
+    sampler = LogitsProcessorList([sampler])
     greedy = generate_kwargs(0.0)
     trainer.generation_config = copy.deepcopy(g)
     trainer.generation_config.update(**greedy)

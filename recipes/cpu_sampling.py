@@ -66,10 +66,33 @@ class InverseCdfSampler(LogitsProcessor):
         return torch.full_like(scores, float("-inf")).scatter_(1, tokens, 0.0)
 
 
+# Warpers ``generate`` applies when a generation config sets them, and this sampler does not.
+_OTHER_WARPERS = {"typical_p": lambda v: v is not None and v < 1.0, "top_h": lambda v: v is not None,
+                  "epsilon_cutoff": lambda v: v is not None and 0 < v < 1, "eta_cutoff": lambda v: v is not None and 0 < v < 1,
+                  "watermarking_config": lambda v: v is not None}
+
+
+def sampler_for(configs: list, temperature: float, top_k: int | None, top_p: float | None,
+                min_p: float | None) -> InverseCdfSampler | None:
+    """The sampler equal to ``generate(do_sample=True)`` with these settings over ``configs`` (generation
+    configs, the call's first, then the model's): an unset min_p comes from them, as ``generate`` fills
+    unset values (``_prepare_generation_config``). None where one of them asks for a warper it lacks."""
+    configs = [c for c in configs if c is not None]
+    if any(bad(getattr(c, name, None)) for c in configs for name, bad in _OTHER_WARPERS.items()):
+        return None
+    if min_p is None:
+        min_p = next((c.min_p for c in configs if getattr(c, "min_p", None) is not None), None)
+    return InverseCdfSampler(temperature, top_k, top_p, min_p)
+
+
 def generate_kwargs(temperature: float, top_p: float = 1.0, top_k: int | None = None,
-                    min_p: float | None = None) -> dict:
-    """``model.generate`` keyword arguments for one way of decoding: greedy, or sampled by `InverseCdfSampler`."""
+                    min_p: float | None = None, model_config=None) -> dict:
+    """``model.generate`` keyword arguments for one way of decoding: greedy, or sampled by `InverseCdfSampler`
+    (or by ``generate``'s own sampling where the model's generation config asks for a warper it lacks)."""
     greedy = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None, "min_p": None}
     if temperature <= 0:
         return greedy
-    return {**greedy, "logits_processor": LogitsProcessorList([InverseCdfSampler(temperature, top_k, top_p, min_p)])}
+    sampler = sampler_for([model_config], temperature, top_k, top_p, min_p)
+    if sampler is None:
+        return {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": top_k, "min_p": min_p}
+    return {**greedy, "logits_processor": LogitsProcessorList([sampler])}

@@ -85,7 +85,8 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
     fast = policy.fast_cpu_generation and cpu_generation.runs_on_cpu(model)
     cpu_generation.share_kv_heads_on_cpu()
     if fast:
-        how = cpu_sampling.generate_kwargs(sampling.temperature, sampling.top_p, sampling.top_k, sampling.min_p)
+        how = cpu_sampling.generate_kwargs(sampling.temperature, sampling.top_p, sampling.top_k, sampling.min_p,
+                                           model.generation_config)
     elif sampling.temperature > 0:
         how = {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p,
                "top_k": sampling.top_k or None, "min_p": sampling.min_p}

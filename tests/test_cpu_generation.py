@@ -165,3 +165,46 @@ def test_fast_cpu_generation_false_leaves_trls_rollouts_as_trl_made_them(tmp_pat
     assert trainer.generation_config.do_sample is True and trainer.generation_config.temperature == 1.0
     assert "_generate_single_turn" not in vars(trainer)
     assert policy.fast_cpu_generation is False
+
+
+def test_merging_steps_aside_where_it_would_change_what_the_model_computes(tiny_model_dir):
+    """Training-mode LoRA dropout (a merged weight cannot drop the LoRA branch out), and an adapter whose
+    parameters are frozen stays frozen (PEFT's re-enable would mark it trainable)."""
+    policy = load_policy(PolicySpec(model_name=str(tiny_model_dir), backend="transformers", load_in_4bit=False,
+                                    lora_rank=4, lora_alpha=8, lora_dropout=0.5, gradient_checkpointing=False))
+    model = policy.model
+    storage = [p.data_ptr() for p in model.parameters()]
+    model.train()
+    with cpu_generation.lora_merged(model):
+        assert [p.data_ptr() for p in model.parameters()] == storage
+    model.eval()  # dropout off: merging is exact again
+    for param in model.parameters():
+        param.requires_grad_(False)
+    with cpu_generation.lora_merged(model):
+        assert [p.data_ptr() for p in model.parameters()] != storage
+    assert [p.data_ptr() for p in model.parameters()] == storage
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_prompts_that_differ_only_in_their_mask_are_prefilled_apart(policy):
+    """Deduplicated on ids and mask together: a prompt that starts with the pad id is not its padded twin."""
+    model, tok = policy.model, policy.tokenizer
+    row = [tok.pad_token_id, *tok("What is 2 + 3?")["input_ids"]]
+    ids = torch.tensor([row, row, row])
+    mask = torch.tensor([[0] + [1] * (len(row) - 1), [1] * len(row), [0] + [1] * (len(row) - 1)])
+    greedy = {"max_new_tokens": 8, "pad_token_id": tok.pad_token_id, **cpu_sampling.generate_kwargs(0.0)}
+    with torch.inference_mode():
+        theirs = model.generate(input_ids=ids, attention_mask=mask, **greedy)
+        ours = cpu_generation.generate(model, ids, mask, **greedy)
+    assert torch.equal(ours, theirs)
+
+
+def test_prefill_is_not_shared_where_generate_builds_its_own_cache(policy):
+    from transformers import GenerationConfig
+
+    ids = torch.tensor([[5, 6, 7], [5, 6, 7]])
+    assert cpu_generation._can_share_prefill(policy.model, ids, {})
+    assert not cpu_generation._can_share_prefill(policy.model, ids, {"cache_implementation": "static"})
+    assert not cpu_generation._can_share_prefill(
+        policy.model, ids, {"generation_config": GenerationConfig(cache_implementation="static")})
+    assert not cpu_generation._can_share_prefill(policy.model, ids, {"pixel_values": torch.zeros(2, 3)})

@@ -41,3 +41,13 @@ def test_inverse_cdf_sampler_finds_a_wrong_distribution():
     tokens = cpu_sampling.InverseCdfSampler(0.6).draw(None, scores.expand(40_000, 40).clone())[:, 0]
     counts = torch.bincount(tokens, minlength=40).double()
     assert chi_square_p(counts, torch.softmax(scores[0] / 0.7, dim=-1, dtype=torch.float64)) < 1e-6
+
+
+def test_the_sampler_takes_unset_settings_from_the_generation_config_and_steps_aside_for_other_warpers():
+    from transformers import GenerationConfig
+
+    sampler = cpu_sampling.sampler_for([None, GenerationConfig(min_p=0.05)], 0.6, 0, 1.0, None)
+    assert [type(w).__name__ for w in sampler.warpers] == ["TemperatureLogitsWarper", "MinPLogitsWarper"]
+    assert cpu_sampling.sampler_for([GenerationConfig(typical_p=0.9)], 0.6, 0, 1.0, None) is None
+    kwargs = cpu_sampling.generate_kwargs(0.6, model_config=GenerationConfig(typical_p=0.9))
+    assert kwargs["do_sample"] is True and "logits_processor" not in kwargs  # generate's own sampling instead
