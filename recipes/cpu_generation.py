@@ -168,13 +168,14 @@ def generate(model, input_ids: torch.LongTensor, attention_mask: torch.LongTenso
 
 def _can_share_prefill(model, input_ids: torch.LongTensor, kwargs: dict) -> bool:
     """Not where ``generate`` would build its own cache or prefill in chunks, not where other per-row tensors
-    (a VLM's pixel_values) must reach the prefill too, and not under ZeRO-3, whose ranks must run the same
-    forward passes in step."""
+    (a VLM's pixel_values) must reach the prefill too, not with dropout active (each sample's prompt would get
+    its own mask), and not under ZeRO-3, whose ranks must run the same forward passes in step."""
     from transformers.integrations import is_deepspeed_zero3_enabled
 
     configs = [kwargs.get("generation_config"), model.generation_config]
     own_cache = any(getattr(c, key, None) for c in configs for key in ("cache_implementation", "prefill_chunk_size"))
-    return not (input_ids.shape[1] < 2 or own_cache or kwargs.get("cache_implementation")
+    dropout = any(isinstance(m, torch.nn.Dropout) and m.training and m.p > 0 for m in model.modules())
+    return not (input_ids.shape[1] < 2 or own_cache or kwargs.get("cache_implementation") or dropout
                 or any(torch.is_tensor(v) for v in kwargs.values()) or is_deepspeed_zero3_enabled())
 
 

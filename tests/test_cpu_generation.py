@@ -177,6 +177,7 @@ def test_merging_steps_aside_where_it_would_change_what_the_model_computes(tiny_
     model.train()
     with cpu_generation.lora_merged(model):
         assert [p.data_ptr() for p in model.parameters()] == storage
+    assert not cpu_generation._can_share_prefill(model, torch.tensor([[5, 6, 7], [5, 6, 7]]), {})
     model.eval()  # dropout off: merging is exact again
     for param in model.parameters():
         param.requires_grad_(False)
