@@ -84,7 +84,7 @@ def main() -> int:
     with torch.no_grad():
         for name, call in variants:
             if name == "+ K/V heads shared":
-                cpu_generation.share_kv_heads_on_cpu()
+                cpu_generation.share_kv_heads_on_cpu(model)
             call()  # warm-up
             times = []
             for _ in range(args.repeats):

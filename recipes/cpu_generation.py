@@ -56,9 +56,15 @@ def _sdpa_sharing_kv_heads(module, query, key, value, attention_mask, dropout=0.
     return out.transpose(1, 2).contiguous(), None
 
 
+def share_kv_heads_on_cpu(model) -> None:
+    """Make "sdpa" attention skip the K/V copy when ``model`` runs on CPU (idempotent; exact, see the module
+    doc). A GPU run keeps transformers' own function, without this one's checks in every layer's call."""
+    if runs_on_cpu(model):
+        _register_sharing_attention()
+
+
 @functools.cache
-def share_kv_heads_on_cpu() -> None:
-    """Make every model's "sdpa" attention skip the K/V copy on CPU (idempotent; exact, see the module doc)."""
+def _register_sharing_attention() -> None:
     AttentionInterface.register("sdpa", _sdpa_sharing_kv_heads)
 
 

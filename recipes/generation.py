@@ -83,7 +83,7 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
     tok, model = policy.tokenizer, policy.model
     eos_ids = {tok.eos_token_id, tok.pad_token_id} - {None}
     fast = policy.fast_cpu_generation and cpu_generation.runs_on_cpu(model)
-    cpu_generation.share_kv_heads_on_cpu()
+    cpu_generation.share_kv_heads_on_cpu(model)
     if fast:
         how = cpu_sampling.generate_kwargs(sampling.temperature, sampling.top_p, sampling.top_k, sampling.min_p,
                                            model.generation_config)

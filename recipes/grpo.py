@@ -133,7 +133,7 @@ def use_cpu_generation(cfg: RunConfig, policy, trainer) -> None:
         return
     from recipes import cpu_generation
 
-    cpu_generation.share_kv_heads_on_cpu()
+    cpu_generation.share_kv_heads_on_cpu(policy.model)
     if cfg.recipe.fast_cpu_generation:
         cpu_generation.speed_up_rollouts(trainer)
 
