@@ -9,10 +9,14 @@ sequence (``min_new_tokens``, so every variant does the same work). Each line ad
 one change to the line above, in one process, median of ``--repeats`` calls:
 
 * ``transformers``: ``generate(do_sample=True, num_return_sequences=4)``, transformers' SDPA;
-* ``+ K/V heads shared``: `cpu_generation.share_kv_heads_on_cpu` (exact);
+* ``+ K/V heads shared``: `cpu_generation.use_exact_changes`' attention (exact);
+* ``+ freed memory kept``: `cpu_memory.keep_freed_memory`, its other half (exact; process-wide,
+  so every line below runs with it);
 * ``+ LoRA merged``: `cpu_generation.lora_merged` around the call;
 * ``+ inverse-CDF sampler``: `cpu_sampling.InverseCdfSampler` instead of ``torch.multinomial``;
-* ``+ prefill once``: `cpu_generation.generate`, each prompt's prefill once for its 4 samples.
+* ``+ prefill once``: `cpu_kv_cache.generate`, each prompt's prefill once for its 4 samples, into
+  transformers' own ``DynamicCache``;
+* ``+ cache grown in place``: `cpu_kv_cache.generate` as it is, its cache `cpu_kv_cache.GrowingLayer`s (exact).
 
 It prints seconds per call and the ratio to the first line.
 """
@@ -35,9 +39,12 @@ DEMO = Path(__file__).resolve().parents[1] / "recipes" / "configs" / "grpo_smoll
 
 
 def main() -> int:
-    import torch
+    from unittest import mock
 
-    from recipes import cpu_generation, cpu_sampling
+    import torch
+    from transformers import DynamicCache
+
+    from recipes import cpu_generation, cpu_kv_cache, cpu_memory, cpu_sampling
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=3)
@@ -67,15 +74,23 @@ def main() -> int:
                 return call()
         return run
 
+    def prefill_once():
+        return cpu_kv_cache.generate(model, batch["input_ids"], batch["attention_mask"], repeats=n,
+                                     **cpu_sampling.generate_kwargs(g.temperature), **fixed)
+
+    def into_dynamic_cache():
+        with mock.patch.object(cpu_kv_cache, "growing_cache", lambda model, room: DynamicCache(config=model.config)):
+            return prefill_once()
+
     variants = [
         ("transformers", lambda: model.generate(**batch, num_return_sequences=n, **sampled, **fixed)),
         ("+ K/V heads shared", lambda: model.generate(**batch, num_return_sequences=n, **sampled, **fixed)),
+        ("+ freed memory kept", lambda: model.generate(**batch, num_return_sequences=n, **sampled, **fixed)),
         ("+ LoRA merged", merged(lambda: model.generate(**repeated, **sampled, **fixed))),
         ("+ inverse-CDF sampler", merged(lambda: model.generate(
             **repeated, **cpu_sampling.generate_kwargs(g.temperature), **fixed))),
-        ("+ prefill once", merged(lambda: cpu_generation.generate(
-            model, batch["input_ids"], batch["attention_mask"], repeats=n,
-            **cpu_sampling.generate_kwargs(g.temperature), **fixed))),
+        ("+ prefill once", merged(into_dynamic_cache)),
+        ("+ cache grown in place", merged(prefill_once)),
     ]
     print(f"{len(texts)} prompts ({batch['input_ids'].shape[1]} tokens padded) x {n} samples, {length} new tokens, "
           f"{torch.get_num_threads()} threads; median of {args.repeats}")
@@ -84,7 +99,9 @@ def main() -> int:
     with torch.no_grad():
         for name, call in variants:
             if name == "+ K/V heads shared":
-                cpu_generation.share_kv_heads_on_cpu(model)
+                cpu_generation._register_sharing_attention()
+            if name == "+ freed memory kept":
+                cpu_memory.keep_freed_memory()
             call()  # warm-up
             times = []
             for _ in range(args.repeats):

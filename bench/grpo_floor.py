@@ -5,7 +5,9 @@
 Two trainers on the demo's work (recipes/configs/grpo_smollm2_demo.yaml: the
 packaged SmolLM2-135M-Instruct with LoRA, the same prompts, group size,
 completion length, rewards and hyper-parameters), run one after the other in
-this process, each for ``--steps`` GRPO steps (the first dropped as warm-up):
+this process, plain TRL first (the recipe's `recipes.cpu_memory` setting is
+process-wide and cannot be taken back), each for ``--steps`` GRPO steps (the
+first dropped as warm-up):
 
 * ``recipe``: built the way ``python -m recipes.grpo`` builds it (load_policy,
   the recipe's GRPOConfig);
@@ -25,8 +27,8 @@ token of the longest completion, each the slower of its matmul work (2 x params 
 sequences, params without the LoRA's, which the rollouts merge) at the measured
 FLOP/s and its memory traffic (every fp32 weight once,
 and the KV cache at its mean length) at the memory bandwidth measured here (a
-1 GiB sum). Plain TRL runs with transformers' own attention: the recipe's
-`recipes.cpu_generation` attention change is undone before it is built.
+1 GiB sum). Plain TRL runs as a plain script would: transformers' own attention
+and glibc's malloc as it comes.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=4)
     args = p.parse_args()
     results = {}
-    for kind in ("recipe", "plain TRL"):
+    for kind in ("plain TRL", "recipe"):
         out = tempfile.mkdtemp(prefix="grpo-floor-")
         cfg = load_config(DEMO, ["--max_steps", str(args.steps), "--save_steps", "1000", "--output_dir", out,
                                  "--logging_steps", "1"])

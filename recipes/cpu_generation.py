@@ -1,25 +1,26 @@
-"""transformers' ``generate`` on CPU, closer to its floor: four costs that are not the model's work.
+"""transformers' ``generate`` on CPU, closer to its floor: costs that are not the model's work.
 
 One decode step of the CPU demo (SmolLM2-135M with a LoRA, 32 sequences) cost 183 ms
 against a floor of ~30-35 ms: its 0.68 GB of weights and KV cache read once at this
-machine's ~20 GB/s (bench/NOTES.md, "Where a CPU decode step goes"). Four costs were not
-the model's work, and each has a remedy here:
+machine's ~20 GB/s (bench/NOTES.md, "Where a CPU decode step goes"). Each cost below was
+not the model's work, and each has a remedy:
 
 1. **K/V copied to every query head.** With a padding mask, transformers' SDPA attention
    copies the model's 3 K/V heads out to its 9 query heads in every layer at every step
    (``repeat_kv``), because CUDA's fast kernels refuse grouped heads under a mask. The CPU
    kernel takes them as they are (``enable_gqa=True``) and returns the same bits.
-   `share_kv_heads_on_cpu` registers that as "sdpa" for CPU tensors outside autograd;
-   everything else still goes to transformers' own function. Exact, so always on.
-2. **The LoRA computed beside every projection.** `lora_merged` gives each projection
+2. **Page faults on every step's tensors.** `recipes.cpu_memory` keeps glibc from handing
+   freed blocks back to the kernel between steps.
+3. **The LoRA computed beside every projection.** `lora_merged` gives each projection
    W + B·A for the length of one ``generate``, in fresh tensors, and afterwards puts the
    untouched originals back: bit for bit, where PEFT's ``unmerge`` would subtract and round.
-3. **Each prompt computed once per sample.** `generate` prefills each distinct prompt once
-   and copies its KV cache to its samples (GRPO draws 4 to 16 per prompt).
-4. **``torch.multinomial``'s exponential draw over the 49k vocabulary.** `recipes.cpu_sampling`
+4. **Each prompt computed once per sample, and the KV cache copied at every step.**
+   `recipes.cpu_kv_cache.generate` prefills each distinct prompt once and grows the cache in place.
+5. **``torch.multinomial``'s exponential draw over the 49k vocabulary.** `recipes.cpu_sampling`
    draws from the same distribution with one uniform number per sequence.
 
-2-4 change rounding and the random stream, not the distribution, so they sit behind the
+1 and 2 are exact, so `use_exact_changes` makes them whenever a model runs on CPU. 3-5
+change rounding and the random stream, not the distribution, so they sit behind the
 recipe key ``fast_cpu_generation`` (default true). Evaluation and the pre-flight
 (`recipes.generation`) and GRPO's own rollouts (`speed_up_rollouts`) take the same path.
 """
@@ -34,6 +35,8 @@ import torch
 from transformers import AttentionInterface, LogitsProcessorList
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+from recipes.cpu_kv_cache import generate
+from recipes.cpu_memory import keep_freed_memory
 from recipes.cpu_sampling import generate_kwargs, sampler_for
 
 
@@ -56,11 +59,14 @@ def _sdpa_sharing_kv_heads(module, query, key, value, attention_mask, dropout=0.
     return out.transpose(1, 2).contiguous(), None
 
 
-def share_kv_heads_on_cpu(model) -> None:
-    """Make "sdpa" attention skip the K/V copy when ``model`` runs on CPU (idempotent; exact, see the module
-    doc). A GPU run keeps transformers' own function, without this one's checks in every layer's call."""
+def use_exact_changes(model) -> None:
+    """When ``model`` runs on CPU: "sdpa" attention skips the K/V copy (1 in the module doc; registered for
+    CPU tensors outside autograd, everything else still goes to transformers' own function), and freed
+    memory is kept for reuse (2). Idempotent. A GPU run keeps transformers' own attention, without this
+    one's checks in every layer's call."""
     if runs_on_cpu(model):
         _register_sharing_attention()
+        keep_freed_memory()
 
 
 @functools.cache
@@ -138,55 +144,9 @@ def lora_merged(model):
             param.requires_grad_(flag)
 
 
-def generate(model, input_ids: torch.LongTensor, attention_mask: torch.LongTensor | None = None, repeats: int = 1,
-             **kwargs) -> torch.LongTensor:
-    """``model.generate`` with each prompt ``repeats`` times in a row, each distinct prompt prefilled once.
-
-    GRPO asks for every prompt 4-16 times, and ``generate`` would compute each copy's prompt
-    again. Here the distinct prompts (all but their last token) fill a ``DynamicCache`` in one
-    forward pass, the cache's rows are copied out to every sequence (``batch_select_indices``),
-    and ``generate`` carries on from it: transformers' own prefix re-use, a prefilled cache
-    passed as ``past_key_values``. Positions as ``generate`` makes them from the attention mask
-    (``_prepare_position_ids_for_generation``, transformers 5.17).
-    """
-    from transformers import DynamicCache
-
-    if attention_mask is None:
-        attention_mask = torch.ones_like(input_ids)
-    if repeats > 1:
-        input_ids, attention_mask = input_ids.repeat_interleave(repeats, 0), attention_mask.repeat_interleave(repeats, 0)
-    call = functools.partial(type(model).generate, model, input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-    if not _can_share_prefill(model, input_ids, kwargs):
-        return call()
-    width = input_ids.shape[1]
-    distinct, which = torch.unique(torch.cat([input_ids, attention_mask.to(input_ids.dtype)], dim=1), dim=0,
-                                   return_inverse=True)
-    if len(distinct) == len(input_ids):
-        return call()
-    ids, mask = distinct[:, : width - 1], distinct[:, width : 2 * width - 1]
-    positions = (mask.cumsum(-1) - 1).masked_fill_(mask == 0, 0)
-    cache = DynamicCache(config=model.config)
-    model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True,
-          logits_to_keep=1)
-    cache.batch_select_indices(which)
-    return call(past_key_values=cache)
-
-
-def _can_share_prefill(model, input_ids: torch.LongTensor, kwargs: dict) -> bool:
-    """Not where ``generate`` would build its own cache or prefill in chunks, not where other per-row tensors
-    (a VLM's pixel_values) must reach the prefill too, not with dropout active (each sample's prompt would get
-    its own mask), and not under ZeRO-3, whose ranks must run the same forward passes in step."""
-    from transformers.integrations import is_deepspeed_zero3_enabled
-
-    configs = [kwargs.get("generation_config"), model.generation_config]
-    own_cache = any(getattr(c, key, None) for c in configs for key in ("cache_implementation", "prefill_chunk_size"))
-    dropout = any(isinstance(m, torch.nn.Dropout) and m.training and m.p > 0 for m in model.modules())
-    return not (input_ids.shape[1] < 2 or own_cache or kwargs.get("cache_implementation") or dropout
-                or any(torch.is_tensor(v) for v in kwargs.values()) or is_deepspeed_zero3_enabled())
-
-
 def speed_up_rollouts(trainer) -> bool:
-    """Send a TRL ``GRPOTrainer``'s transformers rollouts through the merged LoRA, `generate` and `InverseCdfSampler`.
+    """Send a TRL ``GRPOTrainer``'s transformers rollouts through the merged LoRA, `recipes.cpu_kv_cache.generate`
+    and `InverseCdfSampler`.
 
     Only for the plain ``generate`` path on CPU (no vLLM, no continuous batching); says whether it did.
     TRL builds one ``generation_config`` for its rollouts (trl trainer/grpo_trainer.py); it is kept,
@@ -219,7 +179,8 @@ def speed_up_rollouts(trainer) -> bool:
 
 @contextlib.contextmanager
 def _fast_generate(model, processors: LogitsProcessorList):
-    """``model.generate`` is `generate` with ``logits_processor=processors`` inside the block (TRL passes none)."""
+    """``model.generate`` is `recipes.cpu_kv_cache.generate` with ``logits_processor=processors`` inside the
+    block (TRL passes none)."""
     model.generate = functools.partial(generate, model, logits_processor=processors)
     try:
         yield

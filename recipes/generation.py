@@ -6,7 +6,8 @@ With a vLLM engine (Unsloth ``fast_inference``) the whole list goes to
 ``fast_generate`` at once, the adapter riding along as the policy's LoRA request;
 otherwise HF ``generate`` runs in batches of similar length with left padding,
 with a progress bar; on CPU through `recipes.cpu_generation`'s faster path (the LoRA
-merged, each prompt prefilled once for its samples, an inverse-CDF sampler) unless the
+merged, each prompt prefilled once for its samples into a KV cache that grows in place, an
+inverse-CDF sampler) unless the
 config's ``fast_cpu_generation`` is false.
 Either way: (text, n_tokens) per prompt, in input order.
 """
@@ -78,12 +79,12 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
                  desc: str) -> list[list[tuple[str, int]]]:
     import torch
 
-    from recipes import cpu_generation, cpu_sampling
+    from recipes import cpu_generation, cpu_kv_cache, cpu_sampling
 
     tok, model = policy.tokenizer, policy.model
     eos_ids = {tok.eos_token_id, tok.pad_token_id} - {None}
     fast = policy.fast_cpu_generation and cpu_generation.runs_on_cpu(model)
-    cpu_generation.share_kv_heads_on_cpu(model)
+    cpu_generation.use_exact_changes(model)
     if fast:
         how = cpu_sampling.generate_kwargs(sampling.temperature, sampling.top_p, sampling.top_k, sampling.min_p,
                                            model.generation_config)
@@ -104,9 +105,9 @@ def _generate_hf(policy: Policy, texts: list[str], sampling: Sampling, batch_siz
             batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True,
                         add_special_tokens=False).to(model.device)
             if fast:  # each prompt's prefill once for its n samples
-                out = cpu_generation.generate(model, batch["input_ids"], batch["attention_mask"], repeats=sampling.n,
-                                              max_new_tokens=sampling.max_new_tokens, pad_token_id=tok.pad_token_id,
-                                              **how)
+                out = cpu_kv_cache.generate(model, batch["input_ids"], batch["attention_mask"], repeats=sampling.n,
+                                            max_new_tokens=sampling.max_new_tokens, pad_token_id=tok.pad_token_id,
+                                            **how)
             else:
                 out = model.generate(**batch, max_new_tokens=sampling.max_new_tokens,
                                      num_return_sequences=sampling.n, pad_token_id=tok.pad_token_id, **how)

@@ -127,13 +127,13 @@ def make_grpo_trainer(cfg: RunConfig, policy, dataset, rewards: list, callbacks:
 
 
 def use_cpu_generation(cfg: RunConfig, policy, trainer) -> None:
-    """`recipes.cpu_generation` for the rollouts: the exact attention change always, the rest unless
+    """`recipes.cpu_generation` for the rollouts: the exact changes always, the rest unless
     ``fast_cpu_generation`` is false; each applies only where the trainer generates with transformers on CPU."""
     if policy.backend != "transformers":
         return
     from recipes import cpu_generation
 
-    cpu_generation.share_kv_heads_on_cpu(policy.model)
+    cpu_generation.use_exact_changes(policy.model)
     if cfg.recipe.fast_cpu_generation:
         cpu_generation.speed_up_rollouts(trainer)
 

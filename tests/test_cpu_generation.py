@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from recipes import cpu_generation, cpu_sampling
+from recipes import cpu_generation, cpu_kv_cache, cpu_sampling
 from recipes.model import PolicySpec, load_policy
-from tests.test_cpu_sampling import chi_square_p
 
 
 class _Heads:
@@ -79,22 +78,6 @@ def test_lora_merged_leaves_a_switched_off_adapter_alone(policy):
         assert [p.data_ptr() for p in model.parameters()] == storage
 
 
-def test_generate_with_the_sampler_draws_the_models_next_token_distribution(policy):
-    """Through transformers' generate: the first sampled token of one prompt, drawn 4,000 times."""
-    model, tok = policy.model, policy.tokenizer
-    batch = tok(["What is 2 + 3?"], return_tensors="pt")
-    with torch.inference_mode():
-        probs = torch.softmax(model(**batch).logits[0, -1].double() / 0.6, dim=-1)
-        torch.manual_seed(0)
-        out = cpu_generation.generate(model, **batch, repeats=4000, max_new_tokens=1, pad_token_id=tok.pad_token_id,
-                                      **cpu_sampling.generate_kwargs(0.6))
-    counts = torch.bincount(out[:, -1], minlength=probs.numel()).double()
-    top = probs.argsort(descending=True)[:20]  # pool the long tail into one bin so every expected count is large
-    pooled_counts = torch.cat([counts[top], (counts.sum() - counts[top].sum()).reshape(1)])
-    pooled_probs = torch.cat([probs[top], (1 - probs[top].sum()).reshape(1)])
-    assert chi_square_p(pooled_counts, pooled_probs) > 1e-3
-
-
 def test_fast_greedy_evaluation_gives_the_same_answers_as_the_plain_path(policy):
     from recipes.generation import generate
 
@@ -103,18 +86,6 @@ def test_fast_greedy_evaluation_gives_the_same_answers_as_the_plain_path(policy)
     policy.fast_cpu_generation = False
     plain = generate(policy, prompts, max_new_tokens=12, batch_size=3)
     assert fast == plain
-
-
-def test_prefilling_each_prompt_once_gives_generates_own_greedy_tokens(policy):
-    """Left-padded prompts, each asked for 3 times: the shared prefill continues exactly as generate's own."""
-    model, tok = policy.model, policy.tokenizer
-    batch = _prompts(tok)
-    ids, mask = batch["input_ids"].repeat_interleave(3, 0), batch["attention_mask"].repeat_interleave(3, 0)
-    greedy = {"max_new_tokens": 10, "pad_token_id": tok.pad_token_id, **cpu_sampling.generate_kwargs(0.0)}
-    with torch.inference_mode():
-        theirs = model.generate(input_ids=ids, attention_mask=mask, **greedy)
-        ours = cpu_generation.generate(model, batch["input_ids"], batch["attention_mask"], repeats=3, **greedy)
-    assert torch.equal(ours, theirs)
 
 
 def test_grpo_rollouts_take_the_fast_path_and_leave_the_weights_as_they_were(tmp_path, tiny_model_dir):
@@ -177,7 +148,7 @@ def test_merging_steps_aside_where_it_would_change_what_the_model_computes(tiny_
     model.train()
     with cpu_generation.lora_merged(model):
         assert [p.data_ptr() for p in model.parameters()] == storage
-    assert not cpu_generation._can_share_prefill(model, torch.tensor([[5, 6, 7], [5, 6, 7]]), {})
+    assert not cpu_kv_cache._can_bring_cache(model, torch.tensor([[5, 6, 7], [5, 6, 7]]), {})
     model.eval()  # dropout off: merging is exact again
     for param in model.parameters():
         param.requires_grad_(False)
@@ -185,27 +156,3 @@ def test_merging_steps_aside_where_it_would_change_what_the_model_computes(tiny_
         assert [p.data_ptr() for p in model.parameters()] != storage
     assert [p.data_ptr() for p in model.parameters()] == storage
     assert not any(p.requires_grad for p in model.parameters())
-
-
-def test_prompts_that_differ_only_in_their_mask_are_prefilled_apart(policy):
-    """Deduplicated on ids and mask together: a prompt that starts with the pad id is not its padded twin."""
-    model, tok = policy.model, policy.tokenizer
-    row = [tok.pad_token_id, *tok("What is 2 + 3?")["input_ids"]]
-    ids = torch.tensor([row, row, row])
-    mask = torch.tensor([[0] + [1] * (len(row) - 1), [1] * len(row), [0] + [1] * (len(row) - 1)])
-    greedy = {"max_new_tokens": 8, "pad_token_id": tok.pad_token_id, **cpu_sampling.generate_kwargs(0.0)}
-    with torch.inference_mode():
-        theirs = model.generate(input_ids=ids, attention_mask=mask, **greedy)
-        ours = cpu_generation.generate(model, ids, mask, **greedy)
-    assert torch.equal(ours, theirs)
-
-
-def test_prefill_is_not_shared_where_generate_builds_its_own_cache(policy):
-    from transformers import GenerationConfig
-
-    ids = torch.tensor([[5, 6, 7], [5, 6, 7]])
-    assert cpu_generation._can_share_prefill(policy.model, ids, {})
-    assert not cpu_generation._can_share_prefill(policy.model, ids, {"cache_implementation": "static"})
-    assert not cpu_generation._can_share_prefill(
-        policy.model, ids, {"generation_config": GenerationConfig(cache_implementation="static")})
-    assert not cpu_generation._can_share_prefill(policy.model, ids, {"pixel_values": torch.zeros(2, 3)})
