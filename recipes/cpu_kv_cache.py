@@ -45,17 +45,21 @@ class GrowingLayer(DynamicLayer):
             self.key_buffer = key_states.new_empty(*key_states.shape[:-2], rows, key_states.shape[-1])
             self.value_buffer = value_states.new_empty(*value_states.shape[:-2], rows, value_states.shape[-1])
             start = 0
-        elif self._in_buffer():
+        elif self._in_buffer() and key_states.shape[:-2] == self.key_buffer.shape[:-2]:
             start = self.keys.shape[-2]
         else:
-            return super().update(key_states, value_states)
+            return self._grow_by_cat(key_states, value_states)
         end = start + key_states.shape[-2]
         if end > self.key_buffer.shape[-2]:
-            return super().update(key_states, value_states)
+            return self._grow_by_cat(key_states, value_states)
         self.key_buffer[..., start:end, :] = key_states
         self.value_buffer[..., start:end, :] = value_states
         self.keys, self.values = self.key_buffer[..., :end, :], self.value_buffer[..., :end, :]
         return self.keys, self.values
+
+    def _grow_by_cat(self, key_states: torch.Tensor, value_states: torch.Tensor):
+        self.key_buffer = self.value_buffer = None  # from here on a DynamicLayer: no second copy kept
+        return super().update(key_states, value_states)
 
     def _in_buffer(self) -> bool:
         return (self.key_buffer is not None and self.keys.data_ptr() == self.key_buffer.data_ptr()
@@ -65,7 +69,12 @@ class GrowingLayer(DynamicLayer):
         if not self._in_buffer():
             return super().batch_select_indices(indices)
         end = self.keys.shape[-2]
-        self.key_buffer, self.value_buffer = self.key_buffer[indices, ...], self.value_buffer[indices, ...]
+        buffers = []
+        for buffer in (self.key_buffer, self.value_buffer):  # copy the rows written, not the room after them
+            selected = buffer.new_empty(len(indices), *buffer.shape[1:])
+            selected[..., :end, :] = buffer[indices, ..., :end, :]
+            buffers.append(selected)
+        self.key_buffer, self.value_buffer = buffers
         self.keys, self.values = self.key_buffer[..., :end, :], self.value_buffer[..., :end, :]
 
 
@@ -85,14 +94,14 @@ def generate(model, input_ids: torch.LongTensor, attention_mask: torch.LongTenso
     if repeats > 1:
         input_ids, attention_mask = input_ids.repeat_interleave(repeats, 0), attention_mask.repeat_interleave(repeats, 0)
     call = functools.partial(type(model).generate, model, input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-    room = _room(model, kwargs)
+    width = input_ids.shape[1]
+    room = _room(model, kwargs, width)
     if room is None or not _can_bring_cache(model, input_ids, kwargs):
         return call()
-    width = input_ids.shape[1]
     distinct, which = torch.unique(torch.cat([input_ids, attention_mask.to(input_ids.dtype)], dim=1), dim=0,
                                    return_inverse=True)
-    if len(distinct) == len(input_ids):  # nothing to share: generate prefills, into a growing cache
-        return call(past_key_values=growing_cache(model, room))
+    if len(distinct) == len(input_ids) or _setting(model, kwargs, "num_return_sequences", 1) > 1:
+        return call(past_key_values=growing_cache(model, room))  # nothing to share: generate prefills into it
     ids, mask = distinct[:, : width - 1], distinct[:, width : 2 * width - 1]
     positions = (mask.cumsum(-1) - 1).masked_fill_(mask == 0, 0)
     cache = growing_cache(model, room + 1)  # + the prompt's last token, which generate computes
@@ -102,25 +111,41 @@ def generate(model, input_ids: torch.LongTensor, attention_mask: torch.LongTenso
     return call(past_key_values=cache)
 
 
-def _room(model, kwargs: dict) -> int | None:
-    """How many tokens ``generate`` may add: ``max_new_tokens`` from the call, its generation config or the
-    model's, as ``generate`` looks them up; None where only a ``max_length`` bounds it."""
+def _setting(model, kwargs: dict, name: str, default=None):
+    """A generation setting as ``generate`` resolves it: the call's keyword, its ``generation_config``,
+    then the model's (``_prepare_generation_config``, transformers 5.17)."""
     for source in (kwargs, kwargs.get("generation_config"), model.generation_config):
-        value = source.get("max_new_tokens") if isinstance(source, dict) else getattr(source, "max_new_tokens", None)
+        value = source.get(name) if isinstance(source, dict) else getattr(source, name, None)
         if value is not None:
             return value
-    return None
+    return default
+
+
+def _room(model, kwargs: dict, width: int) -> int | None:
+    """How many tokens ``generate`` may add: ``max_new_tokens``, else ``max_length`` less the prompt; capped at
+    the model's positions. None where that leaves none (``generate`` will refuse or stop at once)."""
+    room = _setting(model, kwargs, "max_new_tokens")
+    if room is None and _setting(model, kwargs, "max_length") is not None:
+        room = _setting(model, kwargs, "max_length") - width
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if room is not None and positions:
+        room = min(room, positions - width)
+    return room if room is not None and room > 0 else None
 
 
 def _can_bring_cache(model, input_ids: torch.LongTensor, kwargs: dict) -> bool:
-    """Not where ``generate`` would build its own cache or prefill in chunks, not where other per-row tensors
-    (a VLM's pixel_values) must reach the prefill too, not with dropout active (each sample's prompt would get
-    its own mask), and not under ZeRO-3, whose ranks must run the same forward passes in step."""
+    """Only where ``generate`` would build a ``DynamicCache`` itself and fill it once per token: a decoder-only
+    model that takes one, ``use_cache`` on, no beams, the caller's own cache not given. Not where ``generate``
+    would build another cache or prefill in chunks, not where other per-row tensors (a VLM's pixel_values) must
+    reach the prefill too, not with dropout active (each sample's prompt would get its own mask), and not under
+    ZeRO-3, whose ranks must run the same forward passes in step."""
     from transformers.integrations import is_deepspeed_zero3_enabled
 
-    configs = [kwargs.get("generation_config"), model.generation_config]
-    own_cache = any(getattr(c, key, None) for c in configs for key in ("cache_implementation", "prefill_chunk_size"))
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    dynamic = getattr(base, "_supports_default_dynamic_cache", lambda: False)() and not base.config.is_encoder_decoder
+    own_cache = any(_setting(model, kwargs, key) for key in ("cache_implementation", "prefill_chunk_size"))
     dropout = any(isinstance(m, torch.nn.Dropout) and m.training and m.p > 0 for m in model.modules())
-    return not (input_ids.shape[1] < 2 or own_cache or kwargs.get("cache_implementation") or dropout
-                or kwargs.get("past_key_values") is not None
-                or any(torch.is_tensor(v) for v in kwargs.values()) or is_deepspeed_zero3_enabled())
+    return dynamic and not (
+        input_ids.shape[1] < 2 or own_cache or dropout or not _setting(model, kwargs, "use_cache", True)
+        or _setting(model, kwargs, "num_beams", 1) > 1 or kwargs.get("past_key_values") is not None
+        or any(torch.is_tensor(v) for v in kwargs.values()) or is_deepspeed_zero3_enabled())

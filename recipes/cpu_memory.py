@@ -8,14 +8,15 @@ heap's free top back above its trim threshold; so every step pays page faults an
 zeroing for memory it held a moment before: about 10 ms of each ~130 ms decode step where a
 process only generates (evaluation, the pre-flight; `make demo`: 2 min 34 s against 2 min 43 s).
 Inside GRPO training it changed nothing measurable: by the first rollout the trainer's own
-frees have lifted glibc's dynamic threshold, most likely to its 32 MB cap. Peak memory did not rise in any run measured (bench/NOTES.md,
+frees have lifted glibc's dynamic threshold, most likely to its 32 MB cap. Peak memory did not rise beyond its run-to-run noise in the runs measured (bench/NOTES.md,
 "The KV cache grown in place, and page faults").
 
 PyTorch's own CPU launcher (``python -m torch.backends.xeon.run_cpu``) preloads tcmalloc or
 jemalloc for this reason; neither comes from PyPI, and a preload must be set before Python
 starts. Here the two glibc settings those allocators make moot are set from inside the
 process, through ``mallopt`` (the standard library's ctypes): blocks up to 1 GiB come from
-the heap, and the heap keeps up to 256 MB of free top. Where the C library is not glibc
+the heap (32 MB on a glibc that refuses more, as older ones do), and the heap keeps up to
+256 MB of free top. It is process-wide and stays for the process's life, training included. Where the C library is not glibc
 (macOS, musl) nothing changes. Allocation sizes and contents are untouched: exact.
 """
 
@@ -26,7 +27,7 @@ import ctypes.util
 import functools
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc malloc.h
-MMAP_THRESHOLD, TRIM_THRESHOLD = 1 << 30, 256 << 20
+MMAP_THRESHOLDS, TRIM_THRESHOLD = (1 << 30, 32 << 20), 256 << 20  # 32 MB: older glibc's largest
 
 
 @functools.cache
@@ -40,4 +41,6 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError, TypeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    mmap = any(mallopt(M_MMAP_THRESHOLD, value) for value in MMAP_THRESHOLDS)  # the first one it accepts
+    trim = bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return mmap and trim

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from transformers.cache_utils import DynamicLayer
 
@@ -53,7 +54,17 @@ def test_a_growing_layer_selects_crops_and_reorders_rows_as_a_dynamic_layer_does
     assert ours._in_buffer() and ours.key_buffer.shape[-2] == 4 + 6
     both("reorder_cache", torch.tensor([4, 3, 2, 1, 0]))  # tensors of its own now: grows by cat from here
     both("update", torch.randn(5, 2, 3, 8), torch.randn(5, 2, 3, 8))
-    assert not ours._in_buffer()
+    assert not ours._in_buffer() and ours.key_buffer is None  # the dead buffer let go
+
+
+def test_a_growing_layer_refuses_to_broadcast_a_single_row_over_its_batch():
+    ours, theirs = cpu_kv_cache.GrowingLayer(room=4), DynamicLayer()
+    for layer in (ours, theirs):
+        layer.update(torch.randn(3, 2, 4, 8), torch.randn(3, 2, 4, 8))
+    with pytest.raises(RuntimeError):
+        theirs.update(torch.randn(1, 2, 1, 8), torch.randn(1, 2, 1, 8))
+    with pytest.raises(RuntimeError):  # as DynamicLayer's cat does, not written into every row
+        ours.update(torch.randn(1, 2, 1, 8), torch.randn(1, 2, 1, 8))
 
 
 def test_generate_with_the_sampler_draws_the_models_next_token_distribution(policy):  # noqa: F811
@@ -122,14 +133,48 @@ def test_the_cache_is_left_to_generate_where_it_builds_its_own(policy):  # noqa:
     assert not can(policy.model, ids, {"past_key_values": DynamicCache()})
 
 
-def test_the_room_is_max_new_tokens_as_generate_finds_it(policy):  # noqa: F811
+def test_the_room_is_what_generate_may_add(policy):  # noqa: F811
     from transformers import GenerationConfig
 
     room = cpu_kv_cache._room
     model = policy.model
     model.generation_config.max_new_tokens = None
-    assert room(model, {"max_new_tokens": 7, "generation_config": GenerationConfig(max_new_tokens=9)}) == 7
-    assert room(model, {"generation_config": GenerationConfig(max_new_tokens=9)}) == 9
-    assert room(model, {"max_length": 30}) is None  # only a total length: generate's own cache
+    assert room(model, {"max_new_tokens": 7, "generation_config": GenerationConfig(max_new_tokens=9)}, 5) == 7
+    assert room(model, {"generation_config": GenerationConfig(max_new_tokens=9)}, 5) == 9
+    assert room(model, {"max_length": 30}, 5) == 25  # a total length: less the prompt
+    assert room(model, {"max_length": 30}, 40) is None
+    assert room(model, {"max_new_tokens": 10**9}, 5) == model.config.max_position_embeddings - 5
     model.generation_config.max_new_tokens = 5
-    assert room(model, {}) == 5
+    assert room(model, {}, 5) == 5
+
+
+def test_generate_keeps_its_own_cache_without_use_cache_or_with_beams(policy):  # noqa: F811
+    """use_cache off (a checkpoint's config can say so) feeds generate the whole sequence at every step, which
+    a cache handed in would pile up; beams reorder rows. Both go to generate as they are, and agree with it."""
+    model, tok = policy.model, policy.tokenizer
+    batch = _prompts(tok)
+    ids, mask = batch["input_ids"].repeat_interleave(2, 0), batch["attention_mask"].repeat_interleave(2, 0)
+    for extra in ({"use_cache": False}, {"num_beams": 2}):
+        assert not cpu_kv_cache._can_bring_cache(model, ids, extra)
+        greedy = {"max_new_tokens": 6, "pad_token_id": tok.pad_token_id, **GREEDY, **extra}
+        with torch.inference_mode():
+            theirs = model.generate(input_ids=ids, attention_mask=mask, **greedy)
+            ours = cpu_kv_cache.generate(model, batch["input_ids"], batch["attention_mask"], repeats=2, **greedy)
+        assert torch.equal(ours, theirs)
+    model.generation_config.use_cache = False
+    assert not cpu_kv_cache._can_bring_cache(model, ids, {})
+
+
+def test_several_sequences_per_prompt_from_generate_itself_give_its_own_tokens(policy):  # noqa: F811
+    """num_return_sequences expands the prompts inside generate: the cache goes in empty. generate's own
+    sampling from one seed, so the same draws where the cache gives the same scores."""
+    model, tok = policy.model, policy.tokenizer
+    batch = _prompts(tok)
+    sampled = {"max_new_tokens": 6, "pad_token_id": tok.pad_token_id, "num_return_sequences": 3,
+               "do_sample": True, "temperature": 0.6}
+    with torch.inference_mode():
+        torch.manual_seed(0)
+        theirs = model.generate(**batch, **sampled)
+        torch.manual_seed(0)
+        ours = cpu_kv_cache.generate(model, batch["input_ids"], batch["attention_mask"], repeats=1, **sampled)
+    assert torch.equal(ours, theirs)
