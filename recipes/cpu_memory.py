@@ -8,7 +8,7 @@ heap's free top back above its trim threshold; so every step pays page faults an
 zeroing for memory it held a moment before: about 10 ms of each ~130 ms decode step where a
 process only generates (evaluation, the pre-flight; `make demo`: 2 min 34 s against 2 min 43 s).
 Inside GRPO training it changed nothing measurable: by the first rollout the trainer's own
-frees have lifted glibc's dynamic threshold, most likely to its 32 MB cap. Peak memory: no change beyond its run-to-run spread (7-11 GB for `make demo` either way; bench/NOTES.md,
+frees have lifted glibc's dynamic threshold, most likely to its 32 MB cap. Peak memory: no change beyond its run-to-run spread (`make demo`: 7.2-10.9 GB with it, 9.7 without; bench/NOTES.md,
 "The KV cache grown in place, and page faults").
 
 PyTorch's own CPU launcher (``python -m torch.backends.xeon.run_cpu``) preloads tcmalloc or
