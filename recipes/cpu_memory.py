@@ -8,16 +8,18 @@ heap's free top back above its trim threshold; so every step pays page faults an
 zeroing for memory it held a moment before: about 10 ms of each ~130 ms decode step where a
 process only generates (evaluation, the pre-flight; `make demo`: 2 min 34 s against 2 min 43 s).
 Inside GRPO training it changed nothing measurable: by the first rollout the trainer's own
-frees have lifted glibc's dynamic threshold, most likely to its 32 MB cap. Peak memory: no change beyond its run-to-run spread (`make demo`: 7.2-10.9 GB with it, 9.7 without; bench/NOTES.md,
-"The KV cache grown in place, and page faults").
+frees have lifted glibc's dynamic threshold, most likely to its 32 MB cap. Peak memory: no
+change beyond its run-to-run spread (`make demo`: 7.2-10.9 GB with it, 9.7 without;
+bench/NOTES.md, "The KV cache grown in place, and page faults").
 
 PyTorch's own CPU launcher (``python -m torch.backends.xeon.run_cpu``) preloads tcmalloc or
 jemalloc for this reason; neither comes from PyPI, and a preload must be set before Python
 starts. Here the two glibc settings those allocators make moot are set from inside the
 process, through ``mallopt`` (the standard library's ctypes): blocks up to 1 GiB come from
 the heap (32 MB on a glibc that refuses more, as older ones do), and the heap keeps up to
-256 MB of free top. It is process-wide and stays for the process's life, training included. Where the C library is not glibc
-(macOS, musl) nothing changes. Allocation sizes and contents are untouched: exact.
+256 MB of free top. It is process-wide and stays for the process's life, training included.
+Where the C library is not glibc (macOS, musl) nothing changes. Allocation sizes and contents
+are untouched: exact.
 """
 
 from __future__ import annotations
