@@ -139,10 +139,7 @@ def build(kind: str, cfg, dataset, rewards):
                               processing_class=policy.tokenizer)
         use_cpu_generation(cfg, policy, trainer)
         return trainer, sum(p.numel() for p in policy.model.parameters())
-    from transformers import AttentionInterface, AutoModelForCausalLM, AutoTokenizer
-    from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
-    AttentionInterface.register("sdpa", sdpa_attention_forward)  # transformers' own, as a plain TRL script has it
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = resolve_model_path(cfg.recipe.model_name)
     model, tokenizer = AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)

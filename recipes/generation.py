@@ -6,9 +6,8 @@ With a vLLM engine (Unsloth ``fast_inference``) the whole list goes to
 ``fast_generate`` at once, the adapter riding along as the policy's LoRA request;
 otherwise HF ``generate`` runs in batches of similar length with left padding,
 with a progress bar; on CPU through `recipes.cpu_generation`'s faster path (the LoRA
-merged, each prompt prefilled once for its samples into a KV cache that grows in place, an
-inverse-CDF sampler) unless the
-config's ``fast_cpu_generation`` is false.
+merged, each prompt prefilled once for its samples into a KV cache that grows in place,
+an inverse-CDF sampler) unless the config's ``fast_cpu_generation`` is false.
 Either way: (text, n_tokens) per prompt, in input order.
 """
 

@@ -28,8 +28,9 @@ class RecipeArguments:
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
         metadata={"help": "Modules that get LoRA adapters (comma list or YAML list)."})
     fast_cpu_generation: bool = field(default=True, metadata={
-        "help": "On CPU, generate with the LoRA merged and an inverse-CDF sampler (same distribution, other "
-                "random stream; recipes.cpu_generation); false: transformers' own sampling, LoRA beside."})
+        "help": "On CPU, generate with the LoRA merged, each prompt prefilled once, and an inverse-CDF sampler "
+                "(same distribution, other random stream; recipes.cpu_generation); false: transformers' own "
+                "sampling, LoRA beside."})
     gpu_memory_utilization: float = field(default=0.7, metadata={
         "help": "Share of GPU memory vLLM may take inside Unsloth (fast_inference)."})
     chat_template: str = field(default="auto", metadata={
